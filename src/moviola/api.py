@@ -1,0 +1,87 @@
+"""The Python API: a clip, the effects applied to it, and where it is saved.
+
+    import moviola
+    result = (moviola.open("in.mp4", start=2, end=10)
+              .apply("resize", width=1280)
+              .apply("fps", rate="30000/1001")
+              .save("out.mp4"))
+
+Clips are immutable: ``apply`` returns a new clip. Nothing is decoded until ``save`` or
+``frames``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from moviola.media.frame import Frame
+from moviola.media.probe import MediaInfo, probe
+from moviola.pipeline import registry
+from moviola.pipeline.effect import Effect
+from moviola.pipeline.runner import Chain, Progress, RunResult, open_reader, run
+
+
+@dataclass(frozen=True)
+class Clip:
+    path: str
+    start: Any = None
+    end: Any = None
+    steps: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = field(default=())
+
+    @cached_property
+    def info(self) -> MediaInfo:
+        return probe(self.path)
+
+    def apply(self, effect: str, **params: Any) -> Clip:
+        """A new clip with one more effect (by name, with its parameters) at the end."""
+        registry.create(effect, **params)  # check the name and parameters now
+        return Clip(self.path, self.start, self.end,
+                    self.steps + ((effect, tuple(sorted(params.items()))),))
+
+    def trim(self, start=None, end=None) -> Clip:
+        """A new clip reading only [start, end) of the source (seconds or timecodes)."""
+        return Clip(self.path, start, end, self.steps)
+
+    def effects(self) -> list[Effect]:
+        """Fresh effect instances for one run."""
+        return [registry.create(name, **dict(params)) for name, params in self.steps]
+
+    def frames(self, *, dtype: str = "uint8") -> Iterator[Frame]:
+        """The processed frames, in this thread (no encoding)."""
+        reader = open_reader(self.path, start=self.start, end=self.end, dtype=dtype)
+        chain = Chain(self.effects())
+        try:
+            chain.configure(reader.stream_info)
+            yield from chain.run(reader)
+        finally:
+            chain.close()
+            reader.close()
+
+    def save(
+        self,
+        output: str | os.PathLike,
+        *,
+        codec: str | None = None,
+        crf: int | None = None,
+        preset: str | None = None,
+        audio: bool = True,
+        strict: bool = False,
+        dtype: str = "uint8",
+        progress: Callable[[Progress], None] | None = None,
+        metadata: dict | None = None,
+        cancel=None,
+    ) -> RunResult:
+        """Run the effects and write ``output`` (format from its extension)."""
+        return run(self.path, output, self.effects(), start=self.start, end=self.end, codec=codec,
+                   crf=crf, preset=preset, audio=audio, strict=strict, dtype=dtype,
+                   progress=progress, metadata=metadata, cancel=cancel)
+
+
+def open(path: str | os.PathLike, *, start=None, end=None) -> Clip:  # noqa: A001 - API name
+    """A clip of a media file (optionally only [start, end) of it)."""
+    return Clip(str(Path(path)), start, end)

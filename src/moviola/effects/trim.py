@@ -1,0 +1,53 @@
+"""trim: keep a time range of the clip, frame-exact; the audio is cut to match."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from moviola.errors import MoviolaError
+from moviola.media.frame import Frame, StreamInfo
+from moviola.media.timeline import Timeline
+from moviola.pipeline import Effect, Param, register
+
+
+@register
+class Trim(Effect):
+    name = "trim"
+    summary = "Keep the frames whose time lies in [start, end); audio is cut to match."
+    timing = "retime"
+    params = (
+        Param("start", "time", "0", "first time kept (seconds or HH:MM:SS.mmm)"),
+        Param("end", "time", None, "time where the clip ends (not included)"),
+        Param("duration", "time", None, "length to keep, instead of end"),
+    )
+
+    def validate(self) -> None:
+        if self.end is not None and self.duration is not None:
+            raise MoviolaError("trim: give end or duration, not both")
+        if self.duration is not None:
+            if self.duration <= 0:
+                raise MoviolaError("trim: duration must be positive")
+            self.end = self.start + self.duration
+        if self.end is not None and self.end <= self.start:
+            raise MoviolaError("trim: end must be after start")
+
+    def configure(self, info: StreamInfo) -> StreamInfo:
+        duration = info.duration
+        if duration is not None:
+            duration = max(Fraction(0), (min(duration, self.end) if self.end else duration)
+                           - self.start)
+        frames = None
+        if info.frames and info.duration:
+            frames = max(1, round(info.frames * duration / info.duration))
+        return info.evolve(duration=duration, frames=frames)
+
+    def map_timeline(self, timeline: Timeline) -> Timeline:
+        return timeline.trimmed(self.start, self.end)
+
+    def process(self, frame: Frame) -> list[Frame]:
+        if frame.time < self.start or (self.end is not None and frame.time >= self.end):
+            return []
+        frame.time -= self.start
+        if self.end is not None:
+            frame.duration = min(frame.duration, self.end - self.start - frame.time)
+        return [frame]

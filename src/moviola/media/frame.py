@@ -1,0 +1,142 @@
+"""The frame that flows through moviola: an RGB(A) image and its exact time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+import numpy as np
+
+
+@dataclass(slots=True)
+class Frame:
+    """One picture of a stream.
+
+    image:    H x W x 3 (RGB) or H x W x 4 (RGBA); uint8 (0..255), uint16 (0..65535) or
+              float32 (0..1).
+    time:     presentation time in seconds, exact, on the timeline of the stage that holds it
+              (0 is the start of the clip being made).
+    duration: how long the frame is shown, exact, in seconds.
+    index:    position of the source frame this came from in the decoded stream.
+    """
+
+    image: np.ndarray
+    time: Fraction
+    duration: Fraction
+    index: int = 0
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def end(self) -> Fraction:
+        return self.time + self.duration
+
+    @property
+    def height(self) -> int:
+        return self.image.shape[0]
+
+    @property
+    def width(self) -> int:
+        return self.image.shape[1]
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.image.ndim == 3 and self.image.shape[2] == 4
+
+    def with_image(self, image: np.ndarray) -> Frame:
+        return replace(self, image=image)
+
+
+def to_float(image: np.ndarray) -> np.ndarray:
+    """Any supported dtype to float32 in 0..1."""
+    if image.dtype == np.float32:
+        return image
+    if image.dtype == np.uint8:
+        return image.astype(np.float32) * np.float32(1 / 255)
+    if image.dtype == np.uint16:
+        return image.astype(np.float32) * np.float32(1 / 65535)
+    return image.astype(np.float32)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Any supported dtype to uint8 (rounded, clipped)."""
+    if image.dtype == np.uint8:
+        return image
+    if image.dtype == np.uint16:
+        return ((image.astype(np.uint32) + 128) // 257).astype(np.uint8)
+    return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def to_uint16(image: np.ndarray) -> np.ndarray:
+    """Any supported dtype to uint16 (rounded, clipped)."""
+    if image.dtype == np.uint16:
+        return image
+    if image.dtype == np.uint8:
+        return image.astype(np.uint16) * 257
+    return np.clip(image * 65535.0 + 0.5, 0, 65535).astype(np.uint16)
+
+
+def like(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Convert an image to the given dtype using the conventions above."""
+    dtype = np.dtype(dtype)
+    if dtype == np.uint8:
+        return to_uint8(image)
+    if dtype == np.uint16:
+        return to_uint16(image)
+    return to_float(image)
+
+
+@dataclass(frozen=True)
+class ColorTags:
+    """FFmpeg color tags (numeric, libavutil/pixfmt.h) of a stream, carried from input to output."""
+
+    range: int = 1  # 1 = limited ("tv"), 2 = full ("pc")
+    space: int = 1  # matrix: 1 = bt709, 5/6 = bt601, 9 = bt2020nc
+    primaries: int = 1
+    transfer: int = 1
+
+    @property
+    def swscale_space(self) -> str:
+        """The matrix name swscale uses for RGB <-> YUV conversion."""
+        return {1: "itu709", 4: "fcc", 5: "itu601", 6: "itu601", 7: "smpte240m", 9: "bt2020",
+                10: "bt2020"}.get(self.space, "itu709")
+
+    @property
+    def swscale_range(self) -> str:
+        return "JPEG" if self.range == 2 else "MPEG"
+
+    @classmethod
+    def guess(cls, height: int, range_: int = 0, space: int = 2, primaries: int = 2,
+              transfer: int = 2) -> ColorTags:
+        """Fill unspecified tags as players do: BT.709 for HD, BT.601 for SD, limited range."""
+        sd = height < 720
+        default_space = 6 if sd else 1
+        default_prim = 6 if sd else 1
+        return cls(
+            range=range_ if range_ in (1, 2) else 1,
+            space=space if space not in (0, 2) and space in _KNOWN_SPACES else default_space,
+            primaries=primaries if primaries not in (0, 2) else default_prim,
+            transfer=transfer if transfer not in (0, 2) else (6 if sd else 1),
+        )
+
+
+_KNOWN_SPACES = {1, 4, 5, 6, 7, 9, 10}
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """What a stage of the pipeline produces: the frames' geometry, rate and format."""
+
+    width: int
+    height: int
+    rate: Fraction  # nominal frame rate (exact)
+    time_base: Fraction  # tick in which frame times are exact
+    variable_rate: bool = False
+    alpha: bool = False
+    dtype: str = "uint8"
+    frames: int | None = None  # expected count, for progress; None when unknown
+    duration: Fraction | None = None
+    bit_depth: int = 8
+    color: ColorTags = ColorTags()
+
+    def evolve(self, **changes) -> StreamInfo:
+        return replace(self, **changes)

@@ -1,0 +1,264 @@
+"""Streaming video reader: decoded RGB(A) frames with exact timestamps."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from fractions import Fraction
+
+import av
+import numpy as np
+
+from moviola.errors import MoviolaError
+from moviola.media.frame import ColorTags, Frame, StreamInfo
+from moviola.media.probe import MediaInfo, VideoInfo, open_input, probe
+
+log = logging.getLogger("moviola")
+
+_DECODE_ERRORS = (av.FFmpegError,)
+
+
+def parse_time(value: str | float | Fraction | None) -> Fraction | None:
+    """Seconds ("12.5", "1001/30000") or a timecode ("01:02:03.5", "02:03") to an exact Fraction."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int | float):
+        return Fraction(str(value))
+    text = str(value).strip()
+    try:
+        if ":" in text:
+            parts = text.split(":")
+            if len(parts) > 3:
+                raise ValueError
+            seconds = Fraction(0)
+            for part in parts:
+                seconds = seconds * 60 + Fraction(part)
+            result = seconds
+        else:
+            result = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        raise MoviolaError(
+            f"not a time: {value!r} (use seconds like 12.5 or a timecode like 00:01:02.5)"
+        ) from None
+    if result < 0:
+        raise MoviolaError(f"time must not be negative: {value!r}")
+    return result
+
+
+class VideoReader:
+    """Decode the first video stream of a file as RGB(A) numpy frames.
+
+    Frames carry exact times (seconds, Fraction) relative to the clip start: the container's start
+    time, plus ``start`` when trimming. With ``start``/``end`` the reader seeks and keeps exactly the
+    frames whose time lies in [start, end). Rotation metadata is applied to the pixels. Frames the
+    decoder cannot decode are skipped with a warning (counted in ``skipped``); with ``strict`` they
+    raise MoviolaError.
+
+    dtype: "uint8" (default), "float32" (0..1; from 16-bit RGB when the source has more than
+    8 bits) or "uint16". alpha: "auto" (RGBA when the source has alpha), True or False.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        start=None,
+        end=None,
+        dtype: str = "uint8",
+        alpha: bool | str = "auto",
+        autorotate: bool = True,
+        strict: bool = False,
+        threads: int = 0,
+    ) -> None:
+        self.path = str(path)
+        self.start = parse_time(start) or Fraction(0)
+        self.end = parse_time(end)
+        if self.end is not None and self.end <= self.start:
+            raise MoviolaError(f"--end ({float(self.end)} s) must be after --start "
+                               f"({float(self.start)} s)")
+        if dtype not in ("uint8", "uint16", "float32"):
+            raise MoviolaError(f"unsupported frame dtype: {dtype}")
+        self.dtype = dtype
+        self.strict = strict
+        self.skipped = 0
+        self.decoded = 0
+        self.info: MediaInfo = probe(path)
+        if not self.info.video:
+            kind = "audio-only" if self.info.audio else "without a video stream"
+            raise MoviolaError(f"input is {kind}, there are no video frames to process: {path}")
+        self._container = open_input(path)
+        self.video: VideoInfo = self.info.video[0]
+        self._stream = self._container.streams[self.video.index]
+        cc = self._stream.codec_context
+        cc.thread_type = "AUTO"
+        cc.thread_count = threads
+        self.origin = min(
+            [self.info.start_time, self.video.start_time]
+            + [a.start_time for a in self.info.audio]
+        )
+        if self.video.duration is not None and self.start >= self.video.duration + (
+            self.video.start_time - self.origin
+        ):
+            self._container.close()
+            raise MoviolaError(
+                f"--start {float(self.start):.3f} s is past the end of the video "
+                f"({float(self.video.duration):.3f} s)"
+            )
+        v = self.video
+        self.alpha = v.has_alpha if alpha == "auto" else bool(alpha)
+        self.rotation = v.rotation if autorotate else 0
+        self.color = ColorTags.guess(
+            v.height,
+            _tag(cc.color_range),
+            _tag(cc.colorspace, 2),
+            _tag(cc.color_primaries, 2),
+            _tag(cc.color_trc, 2),
+        )
+        self._format = self._pick_format(v.bit_depth)
+
+    def _pick_format(self, bit_depth: int) -> str:
+        deep = bit_depth > 8 and self.dtype != "uint8"
+        if self.alpha:
+            return "rgba64le" if deep else "rgba"
+        return "rgb48le" if deep else "rgb24"
+
+    @property
+    def stream_info(self) -> StreamInfo:
+        """Geometry, rate and expected frame count of what this reader yields."""
+        v = self.video
+        width, height = v.display_size if self.rotation else (v.width, v.height)
+        duration = v.duration
+        if duration is not None:
+            duration -= self.start
+            if self.end is not None:
+                duration = min(duration, self.end - self.start)
+        frames = v.frames or v.frames_estimated
+        if frames and duration is not None and v.duration:
+            frames = max(1, round(frames * duration / v.duration))
+        return StreamInfo(
+            width=width,
+            height=height,
+            rate=v.rate,
+            time_base=v.time_base,
+            variable_rate=v.variable_rate,
+            alpha=self.alpha,
+            dtype=self.dtype,
+            frames=frames,
+            duration=duration,
+            bit_depth=v.bit_depth,
+            color=self.color,
+        )
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Frame]:
+        """Frames in presentation order; each frame's duration is the gap to the next one."""
+        pending: Frame | None = None
+        for frame in self._decoded():
+            if pending is not None:
+                if frame.time <= pending.time:
+                    continue  # a repeated or out-of-order timestamp: keep the first
+                pending.duration = frame.time - pending.time
+                yield pending
+            pending = frame
+        if pending is not None:
+            if self.end is not None:
+                pending.duration = min(pending.duration, self.end - self.start - pending.time)
+            yield pending
+        if self.decoded == 0:
+            raise MoviolaError(
+                f"no video frames could be decoded from {self.path}"
+                + (f" ({self.skipped} undecodable packets)" if self.skipped else "")
+            )
+        if self.skipped:
+            log.warning("skipped %d undecodable video packet(s) in %s", self.skipped, self.path)
+
+    def _decoded(self) -> Iterator[Frame]:
+        stream = self._stream
+        tb = Fraction(stream.time_base)
+        first = self.origin + self.start
+        last = self.origin + self.end if self.end is not None else None
+        if self.start > 0:
+            self._container.seek(int(first / tb), stream=stream, backward=True, any_frame=False)
+        nominal = 1 / self.video.rate
+        guess_pts = None
+        for frame in self._frames(stream):
+            pts = frame.pts if frame.pts is not None else guess_pts
+            if pts is None:
+                pts = 0
+            guess_pts = pts + max(1, round(nominal / tb))
+            t = pts * tb
+            if t < first:
+                continue
+            if last is not None and t >= last:
+                break
+            self.decoded += 1
+            dur = frame.duration * tb if frame.duration else nominal
+            yield Frame(
+                image=self._to_array(frame),
+                time=t - first,
+                duration=dur,
+                index=self.decoded - 1,
+            )
+
+    def _frames(self, stream) -> Iterator[av.VideoFrame]:
+        """Decode packet by packet so that one bad packet costs one frame, not the stream."""
+        demux = self._container.demux(stream)
+        while True:
+            try:
+                packet = next(demux)
+            except StopIteration:
+                break
+            except _DECODE_ERRORS as exc:
+                self._bad(f"demuxing stopped early: {exc}")
+                break
+            try:
+                frames = packet.decode()
+            except _DECODE_ERRORS as exc:
+                self._bad(f"undecodable packet at {packet.pts}: {exc}")
+                continue
+            for frame in frames:
+                if frame.is_corrupt:
+                    self._bad(f"corrupt frame at pts {frame.pts}")
+                    continue
+                yield frame
+
+    def _bad(self, message: str) -> None:
+        self.skipped += 1
+        if self.strict:
+            raise MoviolaError(f"{self.path}: {message} (--strict)")
+        log.debug("%s: %s", self.path, message)
+
+    def _to_array(self, frame: av.VideoFrame) -> np.ndarray:
+        c = self.color
+        image = frame.to_ndarray(
+            format=self._format,
+            src_colorspace=c.swscale_space,
+            src_color_range=c.swscale_range,
+            channel_last=True,
+        )
+        if self.rotation:
+            image = np.ascontiguousarray(np.rot90(image, self.rotation // 90))
+        if self.dtype == "float32":
+            scale = 1 / 65535 if image.dtype == np.uint16 else 1 / 255
+            return image.astype(np.float32) * np.float32(scale)
+        if self.dtype == "uint16" and image.dtype == np.uint8:
+            return image.astype(np.uint16) * 257
+        return image
+
+
+def _tag(value, default: int = 0) -> int:
+    try:
+        return int(value) if value is not None else default
+    except (TypeError, ValueError):
+        return default

