@@ -254,6 +254,7 @@ def _video_info(container, stream) -> VideoInfo:
     rotation, frame = _first_frame_rotation(container, stream)
     pix_fmt = cc.pix_fmt or (frame.format.name if frame is not None else None)
     bits, alpha = _pix_fmt_facts(pix_fmt)
+    alpha = alpha or stream.metadata.get("alpha_mode") == "1"  # VP9 alpha in WebM
     src = frame if frame is not None else cc
     duration = _stream_time(stream, stream.duration)
     if duration is None and container.duration is not None:

@@ -95,6 +95,13 @@ class VideoReader:
         cc = self._stream.codec_context
         cc.thread_type = "AUTO"
         cc.thread_count = threads
+        self._decode = self._stream.decode
+        if self.video.codec == "vp9" and self.video.has_alpha:
+            # FFmpeg's own VP9 decoder ignores the alpha layer (WebM BlockAdditional); libvpx
+            # reads it.
+            decoder = av.codec.CodecContext.create("libvpx-vp9", "r")
+            decoder.thread_count = threads
+            self._decode = decoder.decode
         self.origin = min(
             [self.info.start_time, self.video.start_time]
             + [a.start_time for a in self.info.audio]
@@ -223,7 +230,7 @@ class VideoReader:
                 self._bad(f"demuxing stopped early: {exc}")
                 break
             try:
-                frames = packet.decode()
+                frames = self._decode(packet)
             except _DECODE_ERRORS as exc:
                 self._bad(f"undecodable packet at {packet.pts}: {exc}")
                 continue

@@ -58,7 +58,7 @@ CODECS: dict[str, Codec] = {
                        "cpu-used": "4"}, preset_option=None),
         Codec("av1", "libsvtav1", "yuv420p", deep_pix_fmt="yuv420p10le",
               options={"crf": "35", "preset": "8"}),
-        Codec("ffv1", "ffv1", "gbrp", alpha_pix_fmt="gbrap", deep_pix_fmt="gbrp16le",
+        Codec("ffv1", "ffv1", "bgr0", alpha_pix_fmt="bgra", deep_pix_fmt="gbrp16le",
               options={"level": "3", "slicecrc": "1", "g": "1"}, crf_option=None,
               preset_option=None, even_size=False),
         Codec("png", "png", "rgb24", alpha_pix_fmt="rgba", deep_pix_fmt="rgb48be",
@@ -242,6 +242,8 @@ class VideoWriter:
             raise MoviolaError(f"cannot write {target.path}: {exc}") from None
         self._container.metadata.update({k: str(v) for k, v in self.metadata.items()})
 
+        if codec.encoder == "libsvtav1":
+            os.environ.setdefault("SVT_LOG", "1")  # errors only, not a banner per file
         tb = self._time_base()
         stream = self._container.add_stream(codec.encoder, rate=self._nominal_rate())
         cc = stream.codec_context

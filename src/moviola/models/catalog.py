@@ -298,9 +298,7 @@ DCGAN_FACES64 = ModelSpec(
     ],
 )
 
-_PIPER_HF = (
-    "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0/en/en_US/joe/medium/"
-)
+_PIPER_HF = "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0/en/en_US/joe/medium/"
 PIPER_JOE = ModelSpec(
     id="piper-en-us-joe-medium",
     task="text to speech",

@@ -44,6 +44,12 @@ def unregister(model_id: str) -> None:
         _specs.pop(model_id, None)
 
 
+def is_registered(model_id: str) -> bool:
+    _load_builtins()
+    with _lock:
+        return model_id in _specs
+
+
 def list_models() -> list[ModelSpec]:
     """All registered models, built-in ones first, in catalog order."""
     _load_builtins()

@@ -198,7 +198,9 @@ class URLSource(Source):
         return self.urls.keys()
 
     def describe(self) -> str:
-        hosts = sorted({urllib.parse.urlsplit(u).netloc or "local file" for u in self.urls.values()})
+        hosts = sorted(
+            {urllib.parse.urlsplit(u).netloc or "local file" for u in self.urls.values()}
+        )
         return f"URL {', '.join(hosts)}"
 
     def fetch(self, files: Sequence[ModelFile], dest: Path, ctx: FetchContext) -> dict[str, Path]:

@@ -1,0 +1,61 @@
+"""Shared fixtures: synthetic clips made once per session, and real footage when available."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from moviola.media import synth
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = Path(os.environ.get("MOVIOLA_SAMPLES", ROOT / "samples"))
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    """Synthetic clips with flash frames at 0.5, 1.5 and 2.5 s and clicks at the same times."""
+    d = tmp_path_factory.mktemp("clips")
+    made = {}
+
+    def make(name, **kw):
+        path = d / name
+        made[name.split(".")[0]] = path
+        made[name.split(".")[0] + "_times"] = synth.make_clip(path, **kw)
+
+    make("ntsc.mp4")  # 30000/1001, AAC audio
+    make("film.mp4", rate=Fraction(24000, 1001))
+    make("vfr.mkv", variable_rate=True)
+    make("rotated.mp4", width=160, height=96, rotation=90)
+    make("odd.mkv", width=161, height=91, pix_fmt="yuv444p")
+    make("tenbit.mkv", codec="libx265", pix_fmt="yuv420p10le",
+         options={"x265-params": "log-level=error"})
+    make("alpha.mov", codec="prores_ks", pix_fmt="yuva444p10le", alpha=True, audio=False)
+    make("silent.mp4", audio=False)
+    return made
+
+
+@pytest.fixture(scope="session")
+def real_footage() -> Path:
+    """vtest.avi (pedestrians, 768x576) from Debian's opencv-doc, fetched by `make samples`."""
+    path = SAMPLES / "vtest.avi"
+    if not path.exists():
+        pytest.skip(f"real footage not found at {path}; run `make samples`")
+    return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def moviola_cli(*args, timeout=300) -> subprocess.CompletedProcess:
+    """Run the installed CLI as a user would."""
+    exe = shutil.which("moviola", path=str(Path(sys.executable).parent)) or "moviola"
+    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
