@@ -30,23 +30,27 @@ class Fps(Effect):
         return info.evolve(rate=self.rate, time_base=self._tick, variable_rate=False,
                            frames=frames)
 
-    def _emit_until(self, limit: Fraction) -> list[Frame]:
-        """Output ticks whose nearest input frame is the held one (tick + half < limit)."""
-        out = []
-        held = self._held
-        while self._k * self._tick + self._half < limit:
-            out.append(Frame(held.image, self._k * self._tick, self._tick, held.index, held.meta))
-            self._k += 1
-        return out
+    def _tick_frame(self, frame: Frame) -> Frame:
+        t = self._k * self._tick
+        self._k += 1
+        return Frame(frame.image, t, self._tick, frame.index, frame.meta)
 
     def process(self, frame: Frame) -> list[Frame]:
-        out = self._emit_until(frame.time) if self._held is not None else []
+        """Each output tick shows the input frame nearest to it in time (ties: the earlier)."""
+        out = []
+        held = self._held
+        if held is not None:
+            while self._k * self._tick < frame.time:
+                t = self._k * self._tick
+                out.append(self._tick_frame(held if t - held.time <= frame.time - t else frame))
         self._held = frame
         return out
 
     def flush(self) -> list[Frame]:
-        if self._held is None:
-            return []
-        out = self._emit_until(self._held.end)
-        self._held = None
+        """The last frame fills the ticks up to the clip's end (rounded to the nearest tick)."""
+        held, self._held = self._held, None
+        out = []
+        if held is not None:
+            while self._k * self._tick + self._half < held.end:
+                out.append(self._tick_frame(held))
         return out

@@ -146,14 +146,18 @@ def _write_meta(spec: ModelSpec, d: Path, source: str, inputs: Mapping[str, str]
 
 @contextlib.contextmanager
 def _locked(model_id: str, ctx: FetchContext | None = None) -> Iterator[None]:
-    """Hold the model's exclusive lock (other processes and threads wait for it)."""
+    """Hold the model's exclusive lock; other processes and threads wait for it.
+
+    The lock files live in ``models/.locks`` and are never deleted, so removing a model's
+    directory cannot pull a lock from under a waiting process.
+    """
     lock_dir = cache_dir() / ".locks"
     try:
         lock_dir.mkdir(parents=True, exist_ok=True)
         fh = open(lock_dir / f"{model_id}.lock", "a+b")  # noqa: SIM115 - closed below
     except OSError as e:
         raise MoviolaError(f"cannot use the model cache {cache_dir()}: {e}") from e
-    try:
+    with fh:
         if fcntl is not None:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -161,20 +165,25 @@ def _locked(model_id: str, ctx: FetchContext | None = None) -> Iterator[None]:
                 if ctx is not None:
                     ctx.report(f"waiting for another process using model {model_id}")
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
         else:  # pragma: no cover - Windows
             import msvcrt
 
             while True:
                 try:
-                    msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+                    fh.seek(0)
+                    msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
                     break
                 except OSError:
-                    time.sleep(0.2)
-        yield
-    finally:
-        if fcntl is not None:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-        fh.close()
+                    time.sleep(0.1)
+            try:
+                yield
+            finally:
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
 
 
 # --- status ------------------------------------------------------------------------------------
