@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -48,14 +44,3 @@ def real_footage() -> Path:
     if not path.exists():
         pytest.skip(f"real footage not found at {path}; run `make samples`")
     return path
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def moviola_cli(*args, timeout=300) -> subprocess.CompletedProcess:
-    """Run the installed CLI as a user would."""
-    exe = shutil.which("moviola", path=str(Path(sys.executable).parent)) or "moviola"
-    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)

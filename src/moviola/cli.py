@@ -172,7 +172,7 @@ def _run(args, effects: list[Effect]) -> int:
             "rate": _frac(result.info.rate),
         }, indent=2))
     else:
-        skipped = f", {result.skipped} undecodable frames skipped" if result.skipped else ""
+        skipped = f", {result.skipped} undecodable packets skipped" if result.skipped else ""
         print(f"wrote {result.output}: {result.frames_out} frames "
               f"{result.info.width}x{result.info.height} in {result.seconds:.1f} s "
               f"({result.fps:.1f} fps), audio {result.audio}{skipped}")

@@ -253,8 +253,9 @@ ALL_MINILM_L6_V2 = ModelSpec(
     id="all-minilm-l6-v2",
     task="sentence embeddings",
     description=(
-        "sentence-transformers all-MiniLM-L6-v2 (384-d embeddings for text search): safetensors "
-        "weights, BERT config and tokenizer files; the cache directory loads as a model folder."
+        "sentence-transformers all-MiniLM-L6-v2 (384-d embeddings for text search): "
+        "safetensors weights, BERT config, tokenizer and pooling files, laid out as a "
+        "sentence-transformers model folder."
     ),
     license="Apache-2.0",
     homepage="https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2",

@@ -51,7 +51,7 @@ class _ChecksumError(Exception):
 
 
 def home_dir() -> Path:
-    """moviola's data directory: $MOVIOLA_HOME, else $XDG_CACHE_HOME/moviola, else ~/.cache/moviola."""
+    """moviola's data directory: $MOVIOLA_HOME, else $XDG_CACHE_HOME/moviola or ~/.cache/moviola."""
     env = os.environ.get("MOVIOLA_HOME")
     if env:
         return Path(env).expanduser()
