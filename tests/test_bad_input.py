@@ -12,10 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import moviola_cli, sha256
 
 from moviola.media import synth
-
-from helpers import moviola_cli, sha256
 
 
 @pytest.fixture(scope="module")

@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("effects", help="list the effects and their parameters")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--markdown", action="store_true", help="print the README's table")
     p.set_defaults(func=cmd_effects)
 
     p = sub.add_parser("chain", help="apply several effects in one pass",
@@ -133,12 +134,24 @@ def cmd_effects(args) -> int:
     if args.json:
         print(json.dumps(described, indent=2))
         return 0
+    if args.markdown:
+        print(effects_markdown(described))
+        return 0
     for effect in described:
         print(f"{effect['name']:10} {effect['summary']}")
         for param in effect["params"]:
             default = "" if param["default"] is None else f" = {param['default']}"
             print(f"    {param['name']} ({param['type']}{default}): {param['help']}")
     return 0
+
+
+def effects_markdown(described: list[dict]) -> str:
+    """The effects table of the README, generated from the declarations."""
+    rows = ["| effect | what it does | kind | parameters |", "|---|---|---|---|"]
+    for effect in described:
+        params = ", ".join(f"`{p['name']}`" for p in effect["params"])
+        rows.append(f"| `{effect['name']}` | {effect['summary']} | {effect['kind']} | {params} |")
+    return "\n".join(rows)
 
 
 def cmd_chain(args) -> int:

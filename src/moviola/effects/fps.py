@@ -25,32 +25,36 @@ class Fps(Effect):
         self._tick = 1 / self.rate
         self._half = self._tick / 2
         self._k = 0
-        self._held: Frame | None = None
+        self._held: Frame | None = None  # the latest frame received
+        self._prev: Frame | None = None  # the one before it
         frames = round(info.duration * self.rate) if info.duration is not None else None
         return info.evolve(rate=self.rate, time_base=self._tick, variable_rate=False,
                            frames=frames)
 
-    def _tick_frame(self, frame: Frame) -> Frame:
-        t = self._k * self._tick
-        self._k += 1
-        return Frame(frame.image, t, self._tick, frame.index, frame.meta)
+    def _emit(self, limit: Fraction) -> list[Frame]:
+        """Finish the ticks that no frame before ``limit`` can still claim.
+
+        A tick shows the frame nearest to it in time among the frames that start no later than
+        half a tick after it (ties: the earlier). Input times are thus rounded to the nearest
+        tick, as FFmpeg's fps filter does, but when several frames round to one tick the
+        nearest wins rather than the last.
+        """
+        out = []
+        a, b = self._prev, self._held
+        while self._k * self._tick + self._half < limit:
+            t = self._k * self._tick
+            pick = a if a is not None and t - a.time <= b.time - t else b
+            out.append(Frame(pick.image, t, self._tick, pick.index, pick.meta))
+            self._k += 1
+        return out
 
     def process(self, frame: Frame) -> list[Frame]:
-        """Each output tick shows the input frame nearest to it in time (ties: the earlier)."""
-        out = []
-        held = self._held
-        if held is not None:
-            while self._k * self._tick < frame.time:
-                t = self._k * self._tick
-                out.append(self._tick_frame(held if t - held.time <= frame.time - t else frame))
-        self._held = frame
+        out = self._emit(frame.time) if self._held is not None else []
+        self._prev, self._held = self._held, frame
         return out
 
     def flush(self) -> list[Frame]:
         """The last frame fills the ticks up to the clip's end (rounded to the nearest tick)."""
-        held, self._held = self._held, None
-        out = []
-        if held is not None:
-            while self._k * self._tick + self._half < held.end:
-                out.append(self._tick_frame(held))
+        out = self._emit(self._held.end) if self._held is not None else []
+        self._prev = self._held = None
         return out

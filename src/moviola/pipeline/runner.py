@@ -163,9 +163,7 @@ def run(
         audio_source = None
         audio_state = "none"
         if reader.info.audio:
-            if not audio:
-                audio_state = "dropped"
-            elif timeline.audio == "drop":
+            if not audio or timeline.audio == "drop":
                 audio_state = "dropped"
             else:
                 audio_source = AudioSource(str(source), reader.info.audio[0].index, reader.origin,

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Create .venv/ and install moviola with everything its tests and demo need.
+# Runtime needs no Debian packages (PyAV and OpenCV wheels carry FFmpeg); the benchmark needs
+# the ffmpeg command line, installed here when running as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "moviola needs Python >= 3.11 (found $("$PYTHON" --version))" >&2
+    exit 1
+fi
+
+if ! command -v ffmpeg >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing Debian's ffmpeg (for the benchmark's reference runs)"
+        apt-get update -qq || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null || \
+            echo "setup: could not install ffmpeg; bench/ needs it, nothing else does" >&2
+    else
+        echo "setup: no ffmpeg command line; only bench/ needs it (apt-get install ffmpeg)" >&2
+    fi
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[models,dev]"
+echo "setup: .venv ready ($(.venv/bin/moviola --version))"
