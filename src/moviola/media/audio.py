@@ -6,6 +6,7 @@ Packets are produced lazily and muxed interleaved with the video, so memory stay
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -161,10 +162,8 @@ class AudioTrack:
             except av.error.EOFError:
                 break  # the trim's end is reached: no more input needed
             yield from drain()
-        try:
+        with contextlib.suppress(av.error.EOFError):
             graph.push(None)
-        except av.error.EOFError:
-            pass
         yield from drain()
 
     def _decoded(self) -> Iterator[av.AudioFrame]:

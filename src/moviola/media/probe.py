@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -184,10 +185,8 @@ def _scan_variable_rate(container, stream) -> bool:
 
 
 def _first_frame_rotation(container, stream) -> tuple[int, object | None]:
-    try:
+    with contextlib.suppress(av.FFmpegError):
         container.seek(0)
-    except av.FFmpegError:
-        pass
     try:
         for frame in container.decode(stream):
             return int(round(frame.rotation or 0)), frame
