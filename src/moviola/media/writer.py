@@ -6,6 +6,7 @@ into place by ``close()``; ``abort()`` removes it. The target is never partly wr
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -385,10 +386,8 @@ class VideoWriter:
     def abort(self) -> None:
         """Drop everything written so far; the target is left as it was."""
         if self._container is not None:
-            try:
+            with contextlib.suppress(Exception):  # a half-written file may not close cleanly
                 self._container.close()
-            except Exception:  # noqa: BLE001 - closing a half-written file may fail; we drop it
-                pass
         if self._audio is not None:
             self._audio.close()
         if self._tmp is not None:
