@@ -278,11 +278,16 @@ class VideoWriter:
             self._gif_graph = _gif_palette_graph(width, height, tb)
         self._stream = stream
         if self.audio_source is not None and self.audio_source.timeline.audio != "drop":
-            try:
-                self._audio = AudioTrack(self.audio_source, self._container)
-            except ValueError:
-                log.warning("%s cannot hold the input's audio: audio dropped", target.path.suffix)
-                self._audio = None
+            if target.muxer in ("image2", "gif", "webp"):
+                kind = {"image2": "a PNG sequence", "gif": "GIF", "webp": "WebP"}[target.muxer]
+                log.warning("%s cannot carry audio: the audio is not written", kind)
+            else:
+                try:
+                    self._audio = AudioTrack(self.audio_source, self._container)
+                except (ValueError, av.FFmpegError) as exc:
+                    log.warning("the audio cannot be written to %s (%s): audio dropped",
+                                target.path.suffix, exc)
+                    self._audio = None
 
     def _time_base(self) -> Fraction:
         tb = Fraction(self.info.time_base)

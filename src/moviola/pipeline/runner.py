@@ -170,15 +170,15 @@ def run(
                                            timeline)
         writer = VideoWriter(output, info, codec=codec, crf=crf, preset=preset, audio=audio_source,
                              metadata=metadata)
-        result = _run_threads(reader, chain, writer, info, progress, cancel, queue_size)
-        audio_state = writer.audio_mode or audio_state
+        frames_in, frames_out, seconds = _run_threads(reader, chain, writer, info, progress,
+                                                      cancel, queue_size)
+        if audio_source is not None:
+            audio_state = writer.audio_mode or "dropped"
         path = writer.close()
         writer = None
-        result.output = path
-        result.timeline = timeline
-        result.audio = audio_state
-        result.effects = [repr(e) for e in effects]
-        return result
+        return RunResult(output=path, frames_in=frames_in, frames_out=frames_out,
+                         skipped=reader.skipped, seconds=seconds, info=info, timeline=timeline,
+                         audio=audio_state, effects=[repr(e) for e in effects])
     finally:
         if writer is not None:
             writer.abort()
@@ -186,7 +186,8 @@ def run(
         reader.close()
 
 
-def _run_threads(reader, chain, writer, info, progress, cancel, queue_size) -> RunResult:
+def _run_threads(reader, chain, writer, info, progress, cancel, queue_size):
+    """Decode, compute and encode in three threads; returns (frames in, frames out, seconds)."""
     cancel = cancel or threading.Event()
     decoded: queue.Queue = queue.Queue(queue_size)
     processed: queue.Queue = queue.Queue(queue_size)
@@ -281,6 +282,4 @@ def _run_threads(reader, chain, writer, info, progress, cancel, queue_size) -> R
     elapsed = time.monotonic() - started
     if progress is not None:
         progress(Progress(counts["out"], counts["out"], elapsed, done=True))
-    return RunResult(output=writer.target.path, frames_in=counts["in"], frames_out=counts["out"],
-                     skipped=reader.skipped, seconds=elapsed, info=info, timeline=Timeline(),
-                     audio="none")
+    return counts["in"], counts["out"], elapsed
