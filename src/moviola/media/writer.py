@@ -346,15 +346,19 @@ class VideoWriter:
         else:
             image = to_uint8(image)
             fmt = "rgba" if image.shape[2] == 4 else "rgb24"
-        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format=fmt)
+        image = np.ascontiguousarray(image)
         cc = self._stream.codec_context
-        if self._gif_graph is not None:
-            return vf
+        if self._gif_graph is not None or cc.pix_fmt == fmt:
+            # the frame outlives this call (filter graph, encoder): it must own its pixels
+            return av.VideoFrame.from_ndarray(image, format=fmt)
+        # Zero-copy view of the array, converted at once into a frame that owns its data. One
+        # swscale thread: the pipeline's threads already keep the cores busy.
+        vf = av.VideoFrame.from_numpy_buffer(image, format=fmt)
         if self._is_yuv:
             color = self.info.color
             return vf.reformat(format=cc.pix_fmt, dst_colorspace=color.swscale_space,
-                               dst_color_range=color.swscale_range)
-        return vf.reformat(format=cc.pix_fmt)
+                               dst_color_range=color.swscale_range, threads=1)
+        return vf.reformat(format=cc.pix_fmt, threads=1)
 
     def _mux(self, packets) -> None:
         for packet in packets:
