@@ -200,3 +200,21 @@ def test_resolve_target_errors(tmp_path):
         resolve_target(tmp_path / "x.mp4", "prores")
     with pytest.raises(MoviolaError, match="unknown codec"):
         resolve_target(tmp_path / "x.mp4", "divx")
+
+
+def test_container_tags_carry_over(clips, tmp_path):
+    src = tmp_path / "tagged.mkv"
+    with av.open(str(clips["ntsc"])) as i, av.open(str(src), "w") as o:
+        o.metadata["title"] = "Night shoot, take 3"
+        o.metadata["comment"] = "keep me"
+        s = o.add_stream_from_template(i.streams.video[0])
+        for p in i.demux(i.streams.video[0]):
+            if p.size:
+                p.stream = s
+                o.mux(p)
+    out = tmp_path / "out.mp4"
+    moviola.open(src).apply("resize", width=64).save(out, metadata={"comment": "changed"})
+    tags = {k.lower(): v for k, v in probe(out).tags.items()}
+    assert tags["title"] == "Night shoot, take 3"
+    assert tags["comment"] == "changed"
+    assert tags["software"].startswith("moviola ")

@@ -93,6 +93,7 @@ class MediaInfo:
     video: list[VideoInfo] = field(default_factory=list)
     audio: list[AudioInfo] = field(default_factory=list)
     subtitles: list[SubtitleInfo] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)  # container metadata (title, date, ...)
 
     def to_dict(self) -> dict:
         """JSON-friendly dictionary; fractions become strings like "30000/1001" plus floats."""
@@ -216,6 +217,7 @@ def _probe_open(container, path: Path) -> MediaInfo:
         start_time=start,
         bit_rate=container.bit_rate or None,
         size_bytes=path.stat().st_size,
+        tags=dict(container.metadata),
     )
     for stream in container.streams:
         if stream.type == "video":

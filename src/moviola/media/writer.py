@@ -182,7 +182,7 @@ class VideoWriter:
         self.crf = crf
         self.preset = preset
         self.audio_source = audio
-        self.metadata = {"encoder": f"moviola {__version__}", **(metadata or {})}
+        self.metadata = {"software": f"moviola {__version__}", **(metadata or {})}
         self.threads = threads
         self.frames_written = 0
         self._container = None
@@ -236,8 +236,11 @@ class VideoWriter:
             os.close(fd)
             self._tmp = Path(tmp)
             out_name = tmp
+        options = {}
+        if target.muxer in ("mp4", "mov"):
+            options["movflags"] = "+use_metadata_tags"  # keep every tag, not only iTunes keys
         try:
-            self._container = av.open(out_name, "w", format=target.muxer)
+            self._container = av.open(out_name, "w", format=target.muxer, options=options)
         except av.FFmpegError as exc:
             self.abort()
             raise MoviolaError(f"cannot write {target.path}: {exc}") from None

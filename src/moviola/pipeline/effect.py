@@ -149,6 +149,9 @@ class Effect:
     Life cycle per stream: ``configure(info)`` (setup; returns the output StreamInfo), then
     ``process_batch`` for each batch, ``flush()`` at the end of the stream for frames still held,
     and ``close()`` (teardown), which is called even when the run fails.
+
+    Frames may share their image arrays (``fps`` repeats a frame by reference): an effect
+    returns new arrays (``frame.with_image(new)``) and never writes into ``frame.image``.
     """
 
     name: ClassVar[str] = ""

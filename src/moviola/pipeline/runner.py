@@ -26,6 +26,8 @@ from moviola.pipeline.effect import Effect
 log = logging.getLogger("moviola")
 
 _END = object()
+# Container tags that describe the old file's encoding, not its content: not carried over.
+_CONTAINER_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration"}
 
 
 @dataclass
@@ -168,8 +170,9 @@ def run(
             else:
                 audio_source = AudioSource(str(source), reader.info.audio[0].index, reader.origin,
                                            timeline)
+        tags = {k: v for k, v in reader.info.tags.items() if k.lower() not in _CONTAINER_TAGS}
         writer = VideoWriter(output, info, codec=codec, crf=crf, preset=preset, audio=audio_source,
-                             metadata=metadata)
+                             metadata={**tags, **(metadata or {})})
         frames_in, frames_out, seconds = _run_threads(reader, chain, writer, info, progress,
                                                       cancel, queue_size)
         if audio_source is not None:
