@@ -143,6 +143,16 @@ def test_writer_keeps_alpha(clips, tmp_path, name, codec):
     assert image[:, :100, 3].max() < 20 and image[:, 200:, 3].min() > 235
 
 
+def test_png_sequence_with_audio_beside(clips, tmp_path):
+    out = tmp_path / "seq"
+    result = moviola.open(clips["ntsc"], end=1).save(f"{out}/shot_%04d.png")
+    assert result.audio == "re-encoded"
+    assert len(list(out.glob("shot_*.png"))) == 30 and (out / "shot_0001.png").exists()
+    info = probe(out / "audio.wav")
+    assert info.audio[0].codec == "pcm_s16le"
+    assert abs(float(info.audio[0].duration) - 1.0) < 0.01
+
+
 def test_png_sequence(clips, tmp_path):
     out = tmp_path / "frames"
     moviola.open(clips["alpha"], end=0.2).save(str(out) + "/")

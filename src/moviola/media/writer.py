@@ -188,6 +188,7 @@ class VideoWriter:
         self._container = None
         self._stream = None
         self._audio: AudioTrack | None = None
+        self._audio_out = None  # the container the audio goes to (a WAV beside a PNG sequence)
         self._codec: Codec | None = None
         self._tmp: Path | None = None
         self._last_pts: int | None = None
@@ -281,12 +282,15 @@ class VideoWriter:
             self._gif_graph = _gif_palette_graph(width, height, tb)
         self._stream = stream
         if self.audio_source is not None and self.audio_source.timeline.audio != "drop":
-            if target.muxer in ("image2", "gif", "webp"):
-                kind = {"image2": "a PNG sequence", "gif": "GIF", "webp": "WebP"}[target.muxer]
-                log.warning("%s cannot carry audio: the audio is not written", kind)
+            if target.muxer in ("gif", "webp"):
+                log.warning("%s cannot carry audio: the audio is not written", target.muxer)
             else:
+                if target.muxer == "image2":  # editors take a sequence plus a WAV beside it
+                    self._audio_out = av.open(str(self._tmp / "audio.wav"), "w", format="wav")
+                else:
+                    self._audio_out = self._container
                 try:
-                    self._audio = AudioTrack(self.audio_source, self._container)
+                    self._audio = AudioTrack(self.audio_source, self._audio_out)
                 except (ValueError, av.FFmpegError) as exc:
                     log.warning("the audio cannot be written to %s (%s): audio dropped",
                                 target.path.suffix, exc)
@@ -366,7 +370,7 @@ class VideoWriter:
     def _mux(self, packets) -> None:
         for packet in packets:
             if self._audio is not None and packet.pts is not None:
-                self._audio.mux_until(self._container, packet.pts * packet.time_base)
+                self._audio.mux_until(self._audio_out, packet.pts * packet.time_base)
             self._container.mux(packet)
 
     # -- finishing ------------------------------------------------------------------------------
@@ -377,8 +381,10 @@ class VideoWriter:
         try:
             self._mux(self._stream.encode(None))
             if self._audio is not None:
-                self._audio.mux_until(self._container, None)
+                self._audio.mux_until(self._audio_out, None)
             self._container.close()
+            if self._audio_out is not None and self._audio_out is not self._container:
+                self._audio_out.close()
         except av.FFmpegError as exc:
             self.abort()
             raise MoviolaError(f"writing {self.target.path} failed: {exc}") from None
@@ -397,9 +403,9 @@ class VideoWriter:
 
     def abort(self) -> None:
         """Drop everything written so far; the target is left as it was."""
-        if self._container is not None:
+        for container in {id(c): c for c in (self._container, self._audio_out) if c}.values():
             with contextlib.suppress(Exception):  # a half-written file may not close cleanly
-                self._container.close()
+                container.close()
         if self._audio is not None:
             self._audio.close()
         if self._tmp is not None:
