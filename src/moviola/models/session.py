@@ -249,3 +249,12 @@ def close_sessions() -> None:
     with _guard:
         _sessions.clear()
         _key_locks.clear()
+
+
+def _ncnn_session(path: Path, **kwargs: Any) -> Session:
+    from .ncnn_session import NcnnSession  # imported on first use: ncnn is an optional extra
+
+    return NcnnSession(path, **kwargs)
+
+
+register_backend(".param", _ncnn_session)
