@@ -11,9 +11,9 @@ $(STAMP): pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
 	touch $(STAMP)
 
-samples: samples/vtest.avi
+samples: samples/vtest.avi samples/Megamind.avi
 
-samples/vtest.avi:
+samples/vtest.avi samples/Megamind.avi:
 	bash scripts/get-samples.sh
 
 demo: setup samples

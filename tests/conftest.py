@@ -44,3 +44,12 @@ def real_footage() -> Path:
     if not path.exists():
         pytest.skip(f"real footage not found at {path}; run `make samples`")
     return path
+
+
+@pytest.fixture(scope="session")
+def megamind() -> Path:
+    """Megamind.avi (animation, 720x528, MPEG-4 with packed B-frames, AC-3 audio)."""
+    path = SAMPLES / "Megamind.avi"
+    if not path.exists():
+        pytest.skip(f"real footage not found at {path}; run `make samples`")
+    return path

@@ -76,3 +76,16 @@ def test_real_footage_with_audio_stays_in_sync(real_footage, tmp_path):
     for a, b in zip(f, c, strict=True):
         assert abs(a - b) < 0.021, (f, c)
     assert abs(f[0] - 0.5) < 0.034
+
+
+def test_packed_bframes_avi_keeps_every_frame(megamind, tmp_path):
+    """AVI with packed B-frames attaches decode-order timestamps: no frame may be lost."""
+    with VideoReader(megamind) as reader:
+        times = [f.time for f in reader]
+    assert len(times) == 270
+    assert all(b > a for a, b in zip(times, times[1:], strict=False))
+    out = tmp_path / "mm.mp4"
+    result = moviola.open(megamind).apply("resize", width=360).save(out)
+    assert result.frames_out == 270 and result.audio == "copied"
+    info = probe(out)
+    assert info.video[0].frames == 270 and info.audio[0].codec == "ac3"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 import logging
 import os
+from collections import deque
 from collections.abc import Iterator
 from fractions import Fraction
 
@@ -198,12 +200,7 @@ class VideoReader:
         if self.start > 0:
             self._container.seek(int(first / tb), stream=stream, backward=True, any_frame=False)
         nominal = 1 / self.video.rate
-        guess_pts = None
-        for frame in self._frames(stream):
-            pts = frame.pts if frame.pts is not None else guess_pts
-            if pts is None:
-                pts = 0
-            guess_pts = pts + max(1, round(nominal / tb))
+        for frame, pts in _in_order(self._frames(stream), max(1, round(nominal / tb))):
             t = pts * tb
             if t < first:
                 continue
@@ -262,6 +259,30 @@ class VideoReader:
         if self.dtype == "uint16" and image.dtype == np.uint8:
             return image.astype(np.uint16) * 257
         return image
+
+
+# Decoders return frames in presentation order, but some files (AVI with packed B-frames, for
+# one) attach decode-order timestamps to them. Holding a few frames and handing out the smallest
+# pending timestamp repairs that; files whose timestamps are already in order are unchanged.
+_REORDER_DEPTH = 4
+
+
+def _in_order(frames: Iterator[av.VideoFrame], step: int) -> Iterator[tuple[av.VideoFrame, int]]:
+    """(frame, pts) with pts increasing in output order; missing pts are extrapolated."""
+    held: deque[av.VideoFrame] = deque()
+    pending: list[int] = []
+    last = None
+    for frame in frames:
+        pts = frame.pts
+        if pts is None:
+            pts = (max(pending) if pending else (last if last is not None else -step)) + step
+        heapq.heappush(pending, pts)
+        held.append(frame)
+        if len(held) > _REORDER_DEPTH:
+            last = heapq.heappop(pending)
+            yield held.popleft(), last
+    while held:
+        yield held.popleft(), heapq.heappop(pending)
 
 
 def _tag(value, default: int = 0) -> int:
