@@ -24,5 +24,5 @@ fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[models,upscale,dev]"
+.venv/bin/python -m pip install -q -e ".[models,upscale,convert,dev]"
 echo "setup: .venv ready ($(.venv/bin/moviola --version))"

