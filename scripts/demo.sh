@@ -30,11 +30,17 @@ print("flash frames at", [round(x, 3) for x in f], "s; clicks at", [round(float(
       "s; worst offset", round(max(abs(a - b) for a, b in zip(f, c)) * 1000, 1), "ms")
 PY
 
-if $M effects | grep -q '^matte '; then
-    echo "== background removal with alpha (ProRes 4444) and over green"
-    $M matte samples/vtest.avi -o "$OUT/vtest_matte.mov" --end 4 -q
-    $M matte samples/vtest.avi -o "$OUT/vtest_green.mp4" --background green --end 4 -q
-fi
+echo "== background removal (RobustVideoMatting): alpha in ProRes 4444, and over green"
+$M matte samples/vtest.avi -o "$OUT/vtest_matte.mov" --end 4 -q
+$M matte samples/vtest.avi -o "$OUT/vtest_green.mp4" --background green --end 4 -q
+
+echo "== frame interpolation (RIFE): animation at 23.976 -> 59.94 fps, no morphing at cuts"
+$M chain samples/Megamind.avi -o "$OUT/megamind_5994.mp4" --start 7.5 --end 9.5 \
+    "resize:width=360" "interpolate:fps=60000/1001" -q
+
+echo "== super-resolution (Real-ESRGAN animevideov3 x3): 256x192 -> 768x576"
+$M chain samples/vtest.avi -o "$OUT/vtest_upscaled_x3.mp4" --end 1 "resize:width=256" \
+    "upscale:scale=3" -q
 
 echo
 echo "demo results in $OUT/:"

@@ -2,16 +2,17 @@
 
 Default model: Robust Video Matting (MobileNetV3, ONNX). It is recurrent: four hidden state
 tensors go from one frame to the next, which is what keeps its mattes stable over time. The state
-is reset at shot cuts, found by a cheap detector (change of a small colour histogram between
-consecutive frames). Alternative: u2netp, a per-frame salient-object model (stills, subjects that
+is reset at shot cuts, found by a cheap detector (change of a thumbnail's colour histogram or of
+its pixels between consecutive frames). Alternative: u2netp, a per-frame salient-object model (stills, subjects that
 are not people), optionally smoothed over time where the picture does not move, its 320x320 alpha
 brought to full resolution by a guided filter on the frame. A user ONNX model with either
 interface is accepted through ``model_path``.
 
 Output, by ``background``:
   auto / transparent  RGBA (straight alpha, decontaminated foreground colour): ProRes 4444 in .mov,
-                      VP9 with alpha in .webm, PNG sequences. Formats without alpha flatten it
-                      (frames carry ``meta["flatten_color"]``, green, for the writer to use).
+                      VP9 with alpha in .webm, PNG sequences. For formats without alpha, with
+                      "auto", frames carry ``meta["flatten_color"]`` (green): the colour the
+                      writer is to composite them over instead of dropping the alpha.
   green, blue, #RRGGBB  composite over a colour (keying downstream)
   blur                the frame itself, blurred behind the subject ("portrait mode")
   PATH                an image (resized to cover the frame) or a video (looped or cut to length,
@@ -20,7 +21,8 @@ Output, by ``background``:
 
 Memory: RVM works at ``downsample`` x the frame size internally and refines its alpha to full
 size itself; nothing is held from frame to frame except the recurrent state (small), the previous
-alpha (for smoothing) and a thumbnail (for cut detection).
+alpha (for smoothing) and thumbnails (for cut detection). Only the pixels whose alpha is partial
+go through floating-point arithmetic; the others are copies of the source or the background.
 """
 
 from __future__ import annotations
@@ -66,29 +68,78 @@ class Matte(Effect):
     )
     kind = "model"
     params = (
-        Param("model", "str", "rvm", "rvm: recurrent video matting, for people, stable over "
-              "time; u2netp: per-frame salient object, for stills and subjects that are not "
-              "people", choices=tuple(MODELS)),
-        Param("model_path", "str", None, "an ONNX file to use instead: RVM's interface (src, "
-              "r1i..r4i, downsample_ratio) or one NCHW image in, alpha out"),
-        Param("background", "str", "auto", "auto (transparent where the format has alpha: "
-              ".mov .webm .mkv PNG folder), transparent, green, blue, blur, a colour #RRGGBB, "
-              "or the path of an image or video to put behind the subject"),
+        Param(
+            "model",
+            "str",
+            "rvm",
+            "rvm: recurrent video matting, for people, stable over time; "
+            "u2netp: per-frame salient object, for stills and subjects that are not people",
+            choices=tuple(MODELS),
+        ),
+        Param(
+            "model_path",
+            "str",
+            None,
+            "an ONNX file to use instead: RVM's interface (src, r1i..r4i, downsample_ratio) "
+            "or one NCHW image in, alpha out",
+        ),
+        Param(
+            "background",
+            "str",
+            "auto",
+            "auto (transparent where the format has alpha: .mov .webm .mkv PNG folder), "
+            "transparent, green, blue, blur, a colour #RRGGBB, "
+            "or the path of an image or video to put behind the subject",
+        ),
         Param("matte_only", "bool", False, "write the matte itself: white subject on black"),
-        Param("blur", "float", 12.0, "blur strength for background=blur (Gaussian sigma in "
-              "pixels of a 1080p frame)", min=0.5, max=200),
-        Param("downsample", "str", "auto", "RVM's internal scale, 0.05..1; auto: ~270 px on "
-              "the short side (0.47 at 576p, 0.25 at 1080p, 0.125 at 4K)"),
-        Param("smooth", "float", None, "temporal smoothing of the alpha where the picture is "
-              "still, 0 (off) .. 0.95; default 0 for rvm, 0.6 for per-frame models",
-              min=0.0, max=0.95),
-        Param("refine", "bool", True, "edge refinement: guided filter of a low-resolution alpha "
-              "on the full-resolution frame (per-frame models; RVM refines its own)"),
-        Param("decontaminate", "bool", True, "foreground colour decontamination, so the old "
-              "background's colour does not spill at the edges"),
-        Param("cut_threshold", "float", 0.5, "colour histogram change (0..1) between frames "
-              "that counts as a shot cut and resets the model state; 0: reset at every frame, "
-              "1: never", min=0.0, max=1.0),
+        Param(
+            "blur",
+            "float",
+            12.0,
+            "blur strength for background=blur (Gaussian sigma in pixels of a 1080p frame)",
+            min=0.5,
+            max=200,
+        ),
+        Param(
+            "downsample",
+            "str",
+            "auto",
+            "RVM's internal scale, 0.05..1; "
+            "auto: ~270 px on the short side (0.47 at 576p, 0.25 at 1080p, 0.125 at 4K)",
+        ),
+        Param(
+            "smooth",
+            "float",
+            None,
+            "temporal smoothing of the alpha where the picture is still, 0 (off) .. 0.95; "
+            "default 0 for rvm, 0.6 for per-frame models",
+            min=0.0,
+            max=0.95,
+        ),
+        Param(
+            "refine",
+            "bool",
+            True,
+            "edge refinement: guided filter of a low-resolution alpha on the full-resolution "
+            "frame (per-frame models; RVM refines its own)",
+        ),
+        Param(
+            "decontaminate",
+            "bool",
+            True,
+            "foreground colour decontamination, "
+            "so the old background's colour does not spill at the edges",
+        ),
+        Param(
+            "cut_threshold",
+            "float",
+            0.5,
+            "change between consecutive frames that counts as a shot cut and resets the model "
+            "state (0..1: colour histogram distance, or mean brightness change / 60 levels); "
+            "0: reset at every frame, 1: never",
+            min=0.0,
+            max=1.0,
+        ),
     )
 
     # -- parameters -----------------------------------------------------------------------------
@@ -144,20 +195,21 @@ class Matte(Effect):
                 "(src, r1i..r4i, downsample_ratio) or one NCHW image"
             )
         self._ratio_used = self._ratio or auto_downsample(info.width, info.height)
-        self._smooth = self.smooth if self.smooth is not None else (
-            0.0 if self._kind == "rvm" else 0.6)
+        self._smooth = (
+            self.smooth if self.smooth is not None else (0.0 if self._kind == "rvm" else 0.6)
+        )
         self._background = None
+        self._bg_source = self._bg_ready = None  # the last background, in the frames' dtype
         if self._bg_kind == "image":
             self._background = _load_image(self._bg_value, self._size)
         elif self._bg_kind == "video":
             self._background = _BackgroundVideo(self._bg_value, self._size)
         self.cuts: list[int] = []
+        self.last_alpha: np.ndarray | None = None
         self._reset()
-        self._prev_thumb = None
-        self._prev_hist = None
+        self._prev_thumb = self._prev_hist = self._prev_grey = None
+        self.last_change = 0.0
         self.frames_seen = 0
-        if self.matte_only:
-            return info.evolve(alpha=False)
         return info.evolve(alpha=self.emits_alpha)
 
     def _reset(self) -> None:
@@ -171,54 +223,57 @@ class Matte(Effect):
 
     # -- per frame ------------------------------------------------------------------------------
     def process(self, frame: Frame) -> Frame:
-        rgb8 = to_uint8(frame.image[..., :3])
-        thumb = _thumbnail(rgb8)
+        src = frame.image[..., :3]
+        thumb = _thumbnail(to_uint8(src))
         self._detect_cut(thumb, frame.index)
-        image = to_float(frame.image[..., :3])
         if self._kind == "rvm":
-            alpha, fgr = self._run_rvm(image)
+            alpha, fgr = self._run_rvm(src)
         else:
-            alpha, fgr = self._run_image_model(image), None
+            alpha, fgr = self._run_image_model(src), None
         alpha = self._temporal(alpha, thumb)
         self._prev_thumb = thumb
         self.frames_seen += 1
         if frame.has_alpha:  # the source's own transparency stays
             alpha = alpha * to_float(frame.image[..., 3])
-        out = self._compose(image, alpha, fgr, frame)
-        meta = frame.meta
+        self.last_alpha = alpha  # the last frame's alpha (float, H x W), for measurements
+        result = frame.with_image(self._compose(src, alpha, fgr, frame.time))
         if self.emits_alpha and self._bg_kind == "auto":
-            meta = {**frame.meta, "flatten_color": AUTO_FLATTEN}
-        result = frame.with_image(like(out, frame.image.dtype))
-        result.meta = meta
+            result.meta = {**frame.meta, "flatten_color": AUTO_FLATTEN}
         return result
 
     def _detect_cut(self, thumb: np.ndarray, index: int) -> None:
+        """A cut: the colour histogram of the thumbnail changes a lot (different scene), or
+        its pixels do (another shot of the same scene: same colours, new framing)."""
         hist = cv2.calcHist([thumb], [0, 1, 2], None, [8, 8, 8], [0, 256] * 3).ravel()
         hist /= max(1.0, float(hist.sum()))
+        grey = cv2.GaussianBlur(
+            cv2.cvtColor(thumb, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), 1.0
+        )
         if self._prev_hist is not None:
-            change = 0.5 * float(np.abs(hist - self._prev_hist).sum())
+            change = max(
+                0.5 * float(np.abs(hist - self._prev_hist).sum()),
+                min(1.0, float(np.abs(grey - self._prev_grey).mean()) / 60),
+            )
+            self.last_change = change
             t = self.cut_threshold
             if t <= 0 or (t < 1 and change > t):
                 if t > 0:
                     self.cuts.append(index)
-                    log.debug("matte: cut at frame %d (histogram change %.2f)", index, change)
+                    log.debug("matte: cut at frame %d (change %.2f)", index, change)
                 self._reset()
                 self._prev_thumb = None
-        self._prev_hist = hist
+        self._prev_hist, self._prev_grey = hist, grey
 
-    def _run_rvm(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        src = image.transpose(2, 0, 1)[None]
-        feeds = {"src": src, "downsample_ratio": np.array([self._ratio_used], np.float32)}
+    def _run_rvm(self, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        feeds = {"src": _blob(src), "downsample_ratio": np.array([self._ratio_used], np.float32)}
         feeds.update({f"r{i + 1}i": r for i, r in enumerate(self._rec)})
         out = self._session.run(feeds)
         self._rec = [out[f"r{i}o"] for i in range(1, 5)]
-        alpha = np.clip(out["pha"][0, 0], 0, 1)
-        fgr = np.clip(out["fgr"][0].transpose(1, 2, 0), 0, 1)
-        return alpha, fgr
+        return np.clip(out["pha"][0, 0], 0, 1), out["fgr"][0]  # fgr: 3 x H x W
 
-    def _run_image_model(self, image: np.ndarray) -> np.ndarray:
+    def _run_image_model(self, src: np.ndarray) -> np.ndarray:
         w, h = self._in_size
-        small = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+        small = to_float(cv2.resize(src, (w, h), interpolation=cv2.INTER_AREA))
         x = ((small - _IMAGENET_MEAN) / _IMAGENET_STD).transpose(2, 0, 1)[None]
         out = self._session.run({self._session.input_names[0]: x})
         pred = np.asarray(out[self._session.output_names[0]], np.float32)[0]
@@ -227,7 +282,7 @@ class Matte(Effect):
             pred = 1 / (1 + np.exp(-pred))
         pred = np.clip(pred, 0, 1).astype(np.float32)
         if self.refine:
-            return guided_upsample(pred, image)
+            return guided_upsample(pred, src)
         fw, fh = self._size
         return np.clip(cv2.resize(pred, (fw, fh), interpolation=cv2.INTER_LINEAR), 0, 1)
 
@@ -246,30 +301,69 @@ class Matte(Effect):
         return alpha
 
     # -- output ---------------------------------------------------------------------------------
-    def _compose(self, image: np.ndarray, alpha: np.ndarray, fgr: np.ndarray | None,
-                 frame: Frame) -> np.ndarray:
+    def _compose(
+        self, src: np.ndarray, alpha: np.ndarray, fgr: np.ndarray | None, time: Fraction
+    ) -> np.ndarray:
+        """The output frame, in the source's dtype.
+
+        Only pixels whose alpha is strictly between 0 and 1 (at the output's precision) need
+        arithmetic; the rest are the source (opaque) or the background (clear), copied.
+        """
+        dtype = src.dtype
+        a_q = like(alpha, dtype)
         if self.matte_only:
-            return np.repeat(alpha[..., None], 3, axis=2)
-        a = alpha[..., None]
+            return cv2.merge([a_q, a_q, a_q])
+        full = a_q.dtype.type(_FULL.get(a_q.dtype, 1.0))
+        solid = a_q == full
+        ys, xs = np.nonzero((a_q > 0) & ~solid)
+        a_e = alpha[ys, xs][:, None]
+        src_e = to_float(src[ys, xs])
         if self.decontaminate:
-            fg = fgr if fgr is not None else estimate_foreground(image, alpha)
-            # Keep the source's own colours where the subject is opaque.
-            solid = np.clip((alpha - 0.95) / 0.05, 0, 1)[..., None]
-            fg = solid * image + (1 - solid) * fg
+            if fgr is not None:
+                fg_e = np.clip(fgr[:, ys, xs].T, 0, 1)
+            else:
+                fg_e = estimate_foreground(src, alpha, at=(ys, xs))
+            # Near-opaque pixels keep the source's own colours.
+            keep = np.clip((a_e - 0.95) / 0.05, 0, 1)
+            fg_e = keep * src_e + (1 - keep) * fg_e
         else:
-            fg = image
-        kind = self._bg_kind
-        if kind in ("auto", "transparent"):
-            return np.concatenate([fg, a], axis=2)
+            fg_e = src_e
+        if self._bg_kind in ("auto", "transparent"):
+            # Straight alpha. Fully transparent pixels keep the source's colour: never seen,
+            # and it compresses like the source (RVM's foreground there is noise).
+            rgb = src.copy()
+            rgb[ys, xs] = like(fg_e, dtype)
+            return cv2.merge([rgb, a_q])
+        out = self._backdrop(src, alpha, time)
+        cv2.copyTo(src, solid.view(np.uint8), out)
+        back_e = to_float(out[ys, xs])
+        out[ys, xs] = like(fg_e * a_e + back_e * (1 - a_e), dtype)
+        return out
+
+    def _backdrop(self, src: np.ndarray, alpha: np.ndarray, time: Fraction) -> np.ndarray:
+        """A fresh full-size background in the source's dtype (the caller writes into it)."""
+        kind, dtype = self._bg_kind, src.dtype
         if kind == "color":
-            back = np.array(self._bg_value, np.float32) / 255
-        elif kind == "blur":
-            back = blur_behind(image, alpha, self.blur * frame.height / 1080)
-        elif kind == "image":
-            back = self._background
-        else:
-            back = self._background.at(frame.time)
-        return fg * a + back * (1 - a)
+            out = np.empty_like(src)
+            out[:] = like(np.array(self._bg_value, np.float32) / 255, dtype)
+            return out
+        if kind == "blur":
+            h = src.shape[0]
+            return like(blur_behind(src, alpha, self.blur * h / 1080), dtype)
+        back = self._background if kind == "image" else self._background.at(time)
+        if self._bg_source is not back or self._bg_ready.dtype != dtype:
+            self._bg_source, self._bg_ready = back, like(back, dtype)
+        return self._bg_ready.copy()
+
+
+_FULL = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}
+
+
+def _blob(src: np.ndarray) -> np.ndarray:
+    """H x W x 3 image to a 1 x 3 x H x W float32 tensor in 0..1."""
+    if src.dtype == np.uint8:
+        return cv2.dnn.blobFromImage(src, 1 / 255)
+    return np.ascontiguousarray(to_float(src).transpose(2, 0, 1)[None])
 
 
 # -- background -----------------------------------------------------------------------------------
@@ -305,7 +399,7 @@ def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     image = cv2.resize(image, (sw, sh), interpolation=interp)
     x, y = (sw - w) // 2, (sh - h) // 2
-    return np.ascontiguousarray(image[y:y + h, x:x + w])
+    return np.ascontiguousarray(image[y : y + h, x : x + w])
 
 
 def _load_image(path: Path, size: tuple[int, int]) -> np.ndarray:
@@ -380,19 +474,23 @@ def _box(image: np.ndarray, radius: int) -> np.ndarray:
     return cv2.blur(image, (2 * radius + 1, 2 * radius + 1), borderType=cv2.BORDER_REFLECT)
 
 
-def guided_upsample(alpha_small: np.ndarray, image: np.ndarray, work: int = 512,
-                    radius: int = 3, eps: float = 1e-3) -> np.ndarray:
+def guided_upsample(
+    alpha_small: np.ndarray, image: np.ndarray, work: int = 512, radius: int = 3, eps: float = 1e-3
+) -> np.ndarray:
     """Bring a low-resolution alpha to the frame's size along the frame's edges.
 
     Fast guided filter (He & Sun): the linear coefficients are fitted at ``work`` px on the
-    long side, with the frame's luma as guide, then upsampled and applied at full resolution.
+    long side, with the frame's luma as guide, in windows at least as wide as one low-resolution
+    pixel, then upsampled and applied at full resolution.
     """
     h, w = image.shape[:2]
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    grey = to_float(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
     scale = min(1.0, work / max(h, w))
     sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
     g = cv2.resize(grey, (sw, sh), interpolation=cv2.INTER_AREA)
     p = cv2.resize(alpha_small, (sw, sh), interpolation=cv2.INTER_LINEAR)
+    # the window must span the ramp that upsampling made of each low-resolution step
+    radius = max(radius, math.ceil(max(sw, sh) / max(alpha_small.shape)))
     mean_g, mean_p = _box(g, radius), _box(p, radius)
     cov = _box(g * p, radius) - mean_g * mean_p
     var = _box(g * g, radius) - mean_g * mean_g
@@ -405,21 +503,23 @@ def guided_upsample(alpha_small: np.ndarray, image: np.ndarray, work: int = 512,
     return np.clip(a * grey + b, 0, 1)
 
 
-def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+def estimate_foreground(
+    image: np.ndarray, alpha: np.ndarray, at: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """Foreground colour without the background's spill, from the image and its alpha.
 
     Blur-fusion estimate (Forte & Pitie, 2021): local means of foreground and background,
     weighted by alpha, then the compositing equation solved for F; a wide pass then a narrow
     one. The local means are taken at no more than 640 and 1280 px on the long side (they are
-    smooth); only the last step, which brings back the detail, runs at full resolution.
+    smooth); only the last step, which brings back the detail, runs at full resolution, and
+    with ``at`` (rows, columns) only at those pixels: the result is then N x 3.
     """
     h, w = image.shape[:2]
-    a = alpha[..., None]
     fg = bg = None
-    for limit, radius in ((640, 15), (1280, 3)):
+    for limit, radius in ((640, 30), (1280, 3)):
         scale = min(1.0, limit / max(h, w))
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        img_s = _resize(image, size, cv2.INTER_AREA)
+        img_s = to_float(_resize(image, size, cv2.INTER_AREA))
         a_s = _resize(alpha, size, cv2.INTER_AREA)[..., None]
         fg_s = img_s if fg is None else _resize(fg, size, cv2.INTER_LINEAR)
         bg_s = img_s if bg is None else _resize(bg, size, cv2.INTER_LINEAR)
@@ -429,9 +529,36 @@ def estimate_foreground(image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         bg = cv2.blur(bg_s * (1 - a_s), k) / ((1 - blur_a) + 1e-5)
         if limit == 640:
             fg = np.clip(fg + a_s * (img_s - a_s * fg - (1 - a_s) * bg), 0, 1)
-    fg = _resize(fg, (w, h), cv2.INTER_LINEAR)
-    bg = _resize(bg, (w, h), cv2.INTER_LINEAR)
-    return np.clip(fg + a * (image - a * fg - (1 - a) * bg), 0, 1)
+    if at is None:
+        fg = _resize(fg, (w, h), cv2.INTER_LINEAR)
+        bg = _resize(bg, (w, h), cv2.INTER_LINEAR)
+        a, img = alpha[..., None], to_float(image)
+    else:
+        ys, xs = at
+        fg, bg = _sample(fg, ys, xs, (w, h)), _sample(bg, ys, xs, (w, h))
+        a, img = alpha[ys, xs][:, None], to_float(image[ys, xs])
+    return np.clip(fg + a * (img - a * fg - (1 - a) * bg), 0, 1)
+
+
+def _sample(image: np.ndarray, ys: np.ndarray, xs: np.ndarray, size: tuple[int, int]):
+    """Bilinear samples (N x C) of a smaller image at full-size pixel positions."""
+    if len(ys) == 0:
+        return np.zeros((0, image.shape[2]), np.float32)
+    n = len(ys)
+    rows = -(-n // 1024)  # remap's output is at most 32767 on a side: lay the points in rows
+    sy, sx = image.shape[0] / size[1], image.shape[1] / size[0]
+    map_x = np.zeros(rows * 1024, np.float32)
+    map_y = np.zeros(rows * 1024, np.float32)
+    map_x[:n] = (xs + 0.5) * sx - 0.5
+    map_y[:n] = (ys + 0.5) * sy - 0.5
+    out = cv2.remap(
+        image,
+        map_x.reshape(rows, 1024),
+        map_y.reshape(rows, 1024),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    return out.reshape(rows * 1024, -1)[:n]
 
 
 def _resize(image: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
@@ -446,7 +573,7 @@ def blur_behind(image: np.ndarray, alpha: np.ndarray, sigma: float) -> np.ndarra
     h, w = image.shape[:2]
     factor = max(1, int(sigma // 3))
     sw, sh = max(1, w // factor), max(1, h // factor)
-    small = cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA)
+    small = to_float(cv2.resize(image, (sw, sh), interpolation=cv2.INTER_AREA))
     keep = 1 - cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA)
     s = sigma / factor
     num = cv2.GaussianBlur(small * keep[..., None], (0, 0), s)

@@ -21,7 +21,7 @@ import numpy as np
 from moviola._version import __version__
 from moviola.errors import MoviolaError
 from moviola.media.audio import AudioSource, AudioTrack
-from moviola.media.frame import Frame, StreamInfo, to_uint8, to_uint16
+from moviola.media.frame import Frame, StreamInfo, like, to_float, to_uint8, to_uint16
 
 log = logging.getLogger("moviola")
 
@@ -209,7 +209,11 @@ class VideoWriter:
         self._codec = codec
         deep = frame.image.dtype != np.uint8 and self.info.bit_depth > 8
         if alpha and codec.alpha_pix_fmt is None:
-            log.warning("%s does not carry alpha: the alpha channel is dropped", key)
+            flatten = frame.meta.get("flatten_color")
+            if flatten is not None:
+                log.info("%s does not carry alpha: composited over %s", key, flatten)
+            else:
+                log.warning("%s does not carry alpha: the alpha channel is dropped", key)
         if alpha and codec.alpha_pix_fmt:
             pix_fmt = codec.alpha_pix_fmt
         elif deep and codec.deep_pix_fmt:
@@ -342,7 +346,9 @@ class VideoWriter:
     def _to_video_frame(self, frame: Frame) -> av.VideoFrame:
         image = frame.image
         if frame.has_alpha and not self._alpha:
-            image = image[..., :3]
+            # An effect may say what its transparent parts should become where alpha cannot go.
+            color = frame.meta.get("flatten_color")
+            image = image[..., :3] if color is None else _flatten(image, color)
         elif self._alpha and not frame.has_alpha:
             image = _add_opaque_alpha(image)
         if self._pad != (0, 0):
@@ -414,6 +420,14 @@ class VideoWriter:
             else:
                 self._tmp.unlink(missing_ok=True)
             self._tmp = None
+
+
+def _flatten(image: np.ndarray, color) -> np.ndarray:
+    """Composite straight-alpha RGBA over a solid RGB colour (0..255)."""
+    f = to_float(image)
+    a = f[..., 3:]
+    flat = f[..., :3] * a + np.asarray(color, np.float32) / 255 * (1 - a)
+    return like(flat, image.dtype)
 
 
 def _add_opaque_alpha(image: np.ndarray) -> np.ndarray:
