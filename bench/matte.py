@@ -30,6 +30,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from _docs import write_section  # bench/ is on sys.path when run as a script
 
 import moviola
 from moviola.effects import matte as matte_mod
@@ -395,7 +396,7 @@ def main() -> None:
         print()
         print(section)
         if args.write:
-            write_section(Path(args.write), section)
+            write_section(Path(args.write), section, "# Matting")
         return
     inputs = make_inputs(args.frames, args.frames_1080)
     load_before = os.getloadavg()[0]
@@ -538,22 +539,7 @@ def main() -> None:
     print()
     print(section)
     if args.write:
-        write_section(Path(args.write), section)
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace the section with the same heading in a markdown file (or append it)."""
-    text = path.read_text() if path.exists() else "# Matting\n\n"
-    heading = section.splitlines()[0]
-    if heading in text:
-        start = text.index(heading)
-        nxt = text.find("\n## ", start + len(heading))
-        rest = "\n" + text[nxt + 1 :] if nxt != -1 else ""
-        text = text[:start] + section.rstrip("\n") + "\n" + rest
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
-
+        write_section(Path(args.write), section, "# Matting")
 
 if __name__ == "__main__":
     main()

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import av
+from _docs import write_section  # bench/ is on sys.path when run as a script
 
 import moviola
 
@@ -116,20 +117,6 @@ def main() -> None:
     print(section)
     if args.write:
         write_section(Path(args.write), section)
-
-
-def write_section(path: Path, section: str) -> None:
-    """Replace the section with the same heading in a markdown file (or append it)."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n\n"
-    heading = section.splitlines()[0]
-    if heading in text:
-        start = text.index(heading)
-        nxt = text.find("\n## ", start + len(heading))
-        text = text[:start] + section + (text[nxt + 1:] if nxt != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text)
-
 
 if __name__ == "__main__":
     main()
