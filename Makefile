@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup samples demo test bench lint format clean
+.PHONY: setup samples demo test bench bench-effects lint format clean
 
 setup: $(STAMP)
 
@@ -23,7 +23,13 @@ test: setup samples
 	$(PY) -m pytest -q
 
 bench: setup samples
-	$(PY) bench/passthrough.py
+	$(PY) bench/passthrough.py --repeat 2 --frames 300 --write docs/benchmarks.md
+
+# The effects' benchmarks take minutes each on a laptop CPU; see docs/benchmarks.md.
+bench-effects: setup samples
+	$(PY) bench/matte.py --frames 150 --frames-1080 60 --repeat 2 --write docs/matte.md
+	$(PY) bench/interpolate.py --frames 31 --pictures docs/interpolate --write docs/interpolate.md
+	$(PY) bench/upscale.py --frames 2 --speed-frames 6 --rrdb-frames 1 --write docs/upscale.md
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench
