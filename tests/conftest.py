@@ -37,19 +37,20 @@ def clips(tmp_path_factory) -> dict[str, Path]:
     return made
 
 
-@pytest.fixture(scope="session")
-def real_footage() -> Path:
-    """vtest.avi (pedestrians, 768x576) from Debian's opencv-doc, fetched by `make samples`."""
-    path = SAMPLES / "vtest.avi"
+def _sample(name: str) -> Path:
+    path = SAMPLES / name
     if not path.exists():
         pytest.skip(f"real footage not found at {path}; run `make samples`")
     return path
+
+
+@pytest.fixture(scope="session")
+def real_footage() -> Path:
+    """vtest.avi (pedestrians, 768x576) from Debian's opencv-doc, fetched by `make samples`."""
+    return _sample("vtest.avi")
 
 
 @pytest.fixture(scope="session")
 def megamind() -> Path:
     """Megamind.avi (animation, 720x528, MPEG-4 with packed B-frames, AC-3 audio)."""
-    path = SAMPLES / "Megamind.avi"
-    if not path.exists():
-        pytest.skip(f"real footage not found at {path}; run `make samples`")
-    return path
+    return _sample("Megamind.avi")
