@@ -30,7 +30,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-from _docs import write_section  # bench/ is on sys.path when run as a script
+from _common import vtest_inputs, write_section  # bench/ is on sys.path when run as a script
 
 import moviola
 from moviola.effects import matte as matte_mod
@@ -43,61 +43,6 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 GREEN = np.array(matte_mod.COLORS["green"], np.float32)
 SHEET_FRAMES = (15, 75, 135)
-
-
-def make_inputs(frames: int, frames_hd: int) -> dict[str, Path]:
-    """576p: the first frames of vtest.avi (stream copy). 1080p: vtest scaled, H.264."""
-    vtest = ROOT / "samples" / "vtest.avi"
-    if not vtest.exists():
-        sys.exit("bench: samples/vtest.avi missing; run `make samples`")
-    if not shutil.which("ffmpeg"):
-        sys.exit("bench: the ffmpeg command line is needed to cut the inputs")
-    OUT.mkdir(parents=True, exist_ok=True)
-    sd = OUT / f"vtest_576p_{frames}.avi"
-    if not sd.exists():
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-y",
-                "-i",
-                str(vtest),
-                "-frames:v",
-                str(frames),
-                "-c",
-                "copy",
-                str(sd),
-            ],
-            check=True,
-        )
-    hd = OUT / f"vtest_1080p_{frames_hd}.mp4"
-    if not hd.exists():
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-y",
-                "-i",
-                str(vtest),
-                "-frames:v",
-                str(frames_hd),
-                "-vf",
-                "scale=1920:1080:flags=lanczos",
-                "-c:v",
-                "libx264",
-                "-preset",
-                "fast",
-                "-crf",
-                "16",
-                "-pix_fmt",
-                "yuv420p",
-                str(hd),
-            ],
-            check=True,
-        )
-    return {"576p": sd, "1080p": hd}
 
 
 class Regions:
@@ -398,7 +343,7 @@ def main() -> None:
         if args.write:
             write_section(Path(args.write), section, "# Matting")
         return
-    inputs = make_inputs(args.frames, args.frames_1080)
+    inputs = vtest_inputs(args.frames, args.frames_1080)
     load_before = os.getloadavg()[0]
     for model in ("rvm-mobilenetv3", "u2netp"):  # load and warm up, outside the timings
         open_session(ensure(model))

@@ -18,31 +18,12 @@ import time
 from pathlib import Path
 
 import av
-from _docs import write_section  # bench/ is on sys.path when run as a script
+from _common import vtest_inputs, write_section  # bench/ is on sys.path when run as a script
 
 import moviola
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-
-
-def make_inputs(frames: int) -> dict[str, Path]:
-    """576p: vtest.avi as it is (MS-MPEG4, 768x576). 1080p: vtest scaled to 1920x1080, H.264."""
-    vtest = ROOT / "samples" / "vtest.avi"
-    if not vtest.exists():
-        sys.exit("bench: samples/vtest.avi missing; run `make samples`")
-    OUT.mkdir(parents=True, exist_ok=True)
-    hd = OUT / f"vtest_1080p_{frames}.mp4"
-    if not hd.exists():
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(vtest), "-frames:v",
-                        str(frames), "-vf", "scale=1920:1080:flags=lanczos", "-c:v", "libx264",
-                        "-preset", "fast", "-crf", "16", "-pix_fmt", "yuv420p", str(hd)],
-                       check=True)
-    sd = OUT / f"vtest_576p_{frames}.avi"
-    if not sd.exists():
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(vtest), "-frames:v",
-                        str(frames), "-c", "copy", str(sd)], check=True)
-    return {"576p": sd, "1080p": hd}
 
 
 def run_ffmpeg(src: Path, dst: Path, preset: str, crf: int) -> float:
@@ -82,7 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("ffmpeg"):
         sys.exit("bench: the ffmpeg command line is needed (apt-get install ffmpeg)")
-    inputs = make_inputs(args.frames)
+    inputs = vtest_inputs(args.frames)
     rows = []
     for label, src in inputs.items():
         frames = count_frames(src)

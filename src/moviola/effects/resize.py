@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from moviola.errors import MoviolaError
-from moviola.media.frame import Frame, StreamInfo
+from moviola.media.frame import Frame, StreamInfo, even
 from moviola.pipeline import Effect, Param, register
 
 _INTERPOLATION = {
@@ -16,10 +16,6 @@ _INTERPOLATION = {
     "lanczos": cv2.INTER_LANCZOS4,
     "area": cv2.INTER_AREA,
 }
-
-
-def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
 
 
 @register
@@ -49,15 +45,15 @@ class Resize(Effect):
         w, h = info.width, info.height
         self._fit = self.fit
         if self.scale is not None:
-            out_w, out_h = _even(w * self.scale), _even(h * self.scale)
+            out_w, out_h = even(w * self.scale), even(h * self.scale)
             self._fit = "stretch"
         elif self.width and self.height:
             out_w, out_h = self.width, self.height
         elif self.width:
-            out_w, out_h = self.width, _even(self.width * h / w)
+            out_w, out_h = self.width, even(self.width * h / w)
             self._fit = "stretch"
         else:
-            out_w, out_h = _even(self.height * w / h), self.height
+            out_w, out_h = even(self.height * w / h), self.height
             self._fit = "stretch"
         self._out = (out_w, out_h)
         if self._fit == "stretch":

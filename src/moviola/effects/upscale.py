@@ -40,7 +40,7 @@ import cv2
 import numpy as np
 
 from moviola.errors import MoviolaError
-from moviola.media.frame import Frame, StreamInfo, like, to_float
+from moviola.media.frame import Frame, StreamInfo, even, like, to_float
 from moviola.pipeline import Effect, Param, register
 
 
@@ -71,10 +71,6 @@ DEFAULT_SHARPEN = 0.6
 MIN_TILE = 32
 #: Working memory (bytes) a tile may use when ``tile`` is auto: a quarter of the RAM, at most 2 GiB.
 MAX_TILE_MEMORY = 2 << 30
-
-
-def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
 
 
 def memory_budget() -> int:
@@ -206,12 +202,12 @@ class Upscale(Effect):
                 )
             out = (self.width, self.height)
         elif self.width:
-            out = (self.width, _even(self.width * height / width))
+            out = (self.width, even(self.width * height / width))
         elif self.height:
-            out = (_even(self.height * width / height), self.height)
+            out = (even(self.height * width / height), self.height)
         else:
             factor = self.scale or native or DEFAULT_SCALE
-            out = (_even(width * factor), _even(height * factor))
+            out = (even(width * factor), even(height * factor))
         if out[0] < width or out[1] < height:
             raise MoviolaError(
                 f"upscale: {out[0]}x{out[1]} is smaller than the input {width}x{height}; "

@@ -46,6 +46,11 @@ class Frame:
         return replace(self, image=image)
 
 
+def even(value: float) -> int:
+    """A length rounded to the nearest even number (at least 2): what 4:2:0 encoders need."""
+    return max(2, int(round(value / 2)) * 2)
+
+
 def to_float(image: np.ndarray) -> np.ndarray:
     """Any supported dtype to float32 in 0..1."""
     if image.dtype == np.float32:
