@@ -63,6 +63,16 @@ def parse_bool(text: str | bool) -> bool:
     raise MoviolaError(f"not a yes/no value: {text!r}")
 
 
+def parse_path(text: str) -> str:
+    """A path to an existing file or folder (``~`` expanded)."""
+    import os
+
+    path = os.path.expanduser(str(text).strip())
+    if not os.path.exists(path):
+        raise MoviolaError(f"no such file: {text}")
+    return path
+
+
 def parse_color(text: str) -> tuple[int, int, int]:
     """"#RRGGBB", "RRGGBB" or a few names to an RGB tuple."""
     names = {"black": "000000", "white": "ffffff", "green": "00b140", "blue": "0047bb",
@@ -82,6 +92,7 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "fraction": parse_fraction,
     "time": None,  # set below (media.reader.parse_time), kept lazy to avoid a heavy import here
     "color": parse_color,
+    "path": parse_path,  # an existing file; the studio offers a file picker
 }
 
 
@@ -96,11 +107,18 @@ class Param:
     min: float | None = None
     max: float | None = None
     choices: Sequence[str] | None = None
+    multiple: bool = False  # repeatable (--reference A --reference B): the value is a tuple
 
     def parse(self, value: Any) -> Any:
         """Convert and check a value (string from the CLI, or a Python value)."""
         if value is None:
             return None
+        if self.multiple:
+            items = value if isinstance(value, list | tuple) else [value]
+            return tuple(self._parse_one(item) for item in items)
+        return self._parse_one(value)
+
+    def _parse_one(self, value: Any) -> Any:
         parser = PARSERS[self.type]
         if parser is None:
             from moviola.media.reader import parse_time
@@ -129,6 +147,8 @@ class Param:
             out["max"] = self.max
         if self.choices is not None:
             out["choices"] = list(self.choices)
+        if self.multiple:
+            out["multiple"] = True
         return out
 
 
@@ -160,6 +180,10 @@ class Effect:
     batch_size: ClassVar[int] = 1
     timing: ClassVar[str] = "same"  # "same": one frame out per frame in, same time; or "retime"
     kind: ClassVar[str] = "classical"  # "classical" or "model": what produces the result
+    # Cross-frame state: how many frames of context before a chunk's first frame make a chunked
+    # run (engines/) equal a single run; None means the effect's state never converges (matting
+    # with recurrent state) and the engine must give it a stated tolerance or not chunk it.
+    context_frames: ClassVar[int | None] = 0
 
     def __init__(self, **values: Any) -> None:
         known = {p.name: p for p in self.params}
@@ -186,6 +210,10 @@ class Effect:
 
     def map_timeline(self, timeline: Timeline) -> Timeline:
         return timeline
+
+    def tags(self) -> dict[str, str]:
+        """Container metadata the output must carry (e.g. a synthetic-content label)."""
+        return {}
 
     def process(self, frame: Frame) -> Frame | list[Frame]:
         raise NotImplementedError

@@ -65,5 +65,10 @@ def parse_spec(spec: str) -> Effect:
             key, sep, value = item.partition("=")
             if not sep or not key:
                 raise MoviolaError(f"bad effect parameter {item!r} in {spec!r} (use name=value)")
-            values[key.strip().replace("-", "_")] = value
+            key = key.strip().replace("-", "_")
+            if key in values:  # a repeated key is a list (repeatable parameters)
+                old = values[key]
+                values[key] = [*old, value] if isinstance(old, list) else [old, value]
+            else:
+                values[key] = value
     return create(name.strip(), **values)

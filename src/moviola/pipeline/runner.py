@@ -171,6 +171,8 @@ def run(
                 audio_source = AudioSource(str(source), reader.info.audio[0].index, reader.origin,
                                            timeline)
         tags = {k: v for k, v in reader.info.tags.items() if k.lower() not in _CONTAINER_TAGS}
+        for effect in effects:
+            tags.update(effect.tags())
         writer = VideoWriter(output, info, codec=codec, crf=crf, preset=preset, audio=audio_source,
                              metadata={**tags, **(metadata or {})})
         frames_in, frames_out, seconds = _run_threads(reader, chain, writer, info, progress,

@@ -1,0 +1,1 @@
+"""Footage understanding for editors: shots, shot descriptions, a search index, exports."""

@@ -1,0 +1,147 @@
+"""What the command-line front end shares between its commands: the parser class, the
+input/output options, running a chain with a progress bar. Command modules in this package
+(``moviola/commands/NAME.py`` with ``add_parser(sub)``) are found by the CLI automatically."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from fractions import Fraction
+
+from moviola.errors import MoviolaError
+from moviola.media import codec_choices
+from moviola.pipeline import Progress, run
+from moviola.pipeline.effect import Effect, Param
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (exit 2), like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise MoviolaError(f"{message} (see: {self.prog} --help)")
+
+
+def _option_name(param: Param) -> str:
+    return "--" + param.name.replace("_", "-")
+
+
+def _param_help(param: Param) -> str:
+    text = param.help or param.name
+    extra = []
+    if param.choices:
+        extra.append("choices: " + ", ".join(param.choices))
+    if param.min is not None or param.max is not None:
+        extra.append(f"range {param.min if param.min is not None else '-inf'}.."
+                     f"{param.max if param.max is not None else 'inf'}")
+    if param.multiple:
+        extra.append("repeatable")
+    if param.default is not None and param.type != "bool":
+        extra.append(f"default {param.describe()['default']}")
+    return text + (f" ({'; '.join(extra)})" if extra else "")
+
+
+def add_effect_options(parser: argparse.ArgumentParser, effect: type[Effect]) -> None:
+    group = parser.add_argument_group(f"{effect.name} options")
+    for param in effect.params:
+        if param.type == "bool":
+            group.add_argument(_option_name(param), dest=f"p_{param.name}",
+                               action=argparse.BooleanOptionalAction, default=None,
+                               help=_param_help(param))
+        else:
+            group.add_argument(_option_name(param), dest=f"p_{param.name}", default=None,
+                               action="append" if param.multiple else "store",
+                               metavar=param.type.upper(), help=_param_help(param))
+
+
+def add_io_options(parser: argparse.ArgumentParser, taken: set[str] = frozenset()) -> None:
+    """Input/output options; an effect parameter of the same name (trim's start/end) wins."""
+    parser.add_argument("input", help="input video file")
+    parser.add_argument("-o", "--output", required=True,
+                        help="output file (format from the extension: .mp4 .mov .mkv .webm .avi "
+                             ".gif .webp) or a folder (out/) for a PNG sequence")
+    if "start" not in taken:
+        parser.add_argument("--start", help="start of the input range (seconds or HH:MM:SS.mmm)")
+    if "end" not in taken:
+        parser.add_argument("--end", help="end of the input range (not included)")
+    parser.add_argument("--codec", help="video codec: " + ", ".join(codec_choices()))
+    parser.add_argument("--crf", type=int, help="quality for h264/h265/vp9/av1 (lower = better)")
+    parser.add_argument("--preset", help="encoder preset (e.g. ultrafast..veryslow for h264)")
+    parser.add_argument("--no-audio", action="store_true", help="do not carry the audio over")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail on undecodable frames instead of skipping them")
+    parser.add_argument("--deep", action="store_true",
+                        help="process in 16 bits per channel (for 10-bit sources and outputs)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def run_effects(args, effects: list[Effect]) -> int:
+    bar = None if args.quiet or args.json or not sys.stderr.isatty() else ProgressBar()
+    result = run(
+        args.input, args.output, effects, start=getattr(args, "start", None),
+        end=getattr(args, "end", None), codec=args.codec,
+        crf=args.crf, preset=args.preset, audio=not args.no_audio, strict=args.strict,
+        dtype="uint16" if args.deep else "uint8", progress=bar,
+    )
+    if bar:
+        bar.finish()
+    if args.json:
+        print(json.dumps({
+            "output": str(result.output), "frames_in": result.frames_in,
+            "frames_out": result.frames_out, "skipped": result.skipped,
+            "seconds": round(result.seconds, 3), "fps": round(result.fps, 2),
+            "audio": result.audio, "effects": result.effects,
+            "width": result.info.width, "height": result.info.height,
+            "rate": _frac(result.info.rate),
+        }, indent=2))
+    else:
+        skipped = f", {result.skipped} undecodable packets skipped" if result.skipped else ""
+        print(f"wrote {result.output}: {result.frames_out} frames "
+              f"{result.info.width}x{result.info.height} in {result.seconds:.1f} s "
+              f"({result.fps:.1f} fps), audio {result.audio}{skipped}")
+    return 0
+
+
+def _frac(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr: frames, fps, ETA."""
+
+    def __init__(self, width: int = 30) -> None:
+        self.width = width
+        self.started = time.monotonic()
+
+    def __call__(self, p: Progress) -> None:
+        frac = p.fraction
+        if frac is None:
+            bar = "?" * self.width
+            pct = "  ?%"
+        else:
+            filled = int(frac * self.width)
+            bar = "#" * filled + "." * (self.width - filled)
+            pct = f"{frac * 100:3.0f}%"
+        total = f"/{p.total}" if p.total else ""
+        eta = f" ETA {_clock(p.eta)}" if p.eta is not None else ""
+        sys.stderr.write(f"\r[{bar}] {pct} {p.frames}{total} frames {p.fps:5.1f} fps{eta}   ")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        sys.stderr.write("\n")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+
+
+def effect_values(args, cls: type[Effect]) -> dict:
+    """The effect parameters given on the command line (``--name`` options made by
+    add_effect_options)."""
+    return {p.name: getattr(args, f"p_{p.name}") for p in cls.params
+            if getattr(args, f"p_{p.name}") is not None}
