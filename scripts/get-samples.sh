@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p samples
-[ -f samples/vtest.avi ] && [ -f samples/Megamind.avi ] && exit 0
+[ -f samples/vtest.avi ] && [ -f samples/Megamind.avi ] && [ -f samples/tree.avi ] && [ -d samples/photos ] && exit 0
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

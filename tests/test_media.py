@@ -228,3 +228,35 @@ def test_container_tags_carry_over(clips, tmp_path):
     assert tags["title"] == "Night shoot, take 3"
     assert tags["comment"] == "changed"
     assert tags["software"].startswith("moviola ")
+
+
+@pytest.mark.parametrize("ext", [".png", ".jpg", ".tif"])
+def test_still_image_in_and_out(tmp_path, ext):
+    """A photo is a one-frame video; a .png/.jpg/.tif output holds that one frame."""
+    src = tmp_path / "in.png"
+    rng = np.random.default_rng(1)
+    image = np.zeros((90, 120, 3), np.uint8)
+    image[:, :60] = (200, 40, 30)
+    image[:, 60:] = (20, 90, 220)
+    image[40:50] += rng.integers(0, 20, (10, 120, 3), dtype=np.uint8)
+    av_frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+    with av.open(str(src), "w", format="image2", options={"update": "1"}) as c:
+        s = c.add_stream("png", rate=1)
+        s.width, s.height, s.pix_fmt = 120, 90, "rgb24"
+        for p in s.encode(av_frame):
+            c.mux(p)
+        for p in s.encode(None):
+            c.mux(p)
+    out = tmp_path / f"out{ext}"
+    moviola.open(src).save(out)
+    frames = list(VideoReader(out))
+    assert len(frames) == 1
+    error = np.abs(frames[0].image.astype(int) - image).mean()
+    assert error < (0.01 if ext != ".jpg" else 3.0), error
+
+
+def test_still_image_output_refuses_many_frames(clips, tmp_path):
+    out = tmp_path / "one.png"
+    with pytest.raises(MoviolaError, match="holds one image"):
+        moviola.open(clips["silent"]).save(out)
+    assert list(tmp_path.iterdir()) == []

@@ -11,7 +11,7 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -64,6 +64,10 @@ CODECS: dict[str, Codec] = {
               preset_option=None, even_size=False),
         Codec("png", "png", "rgb24", alpha_pix_fmt="rgba", deep_pix_fmt="rgb48be",
               crf_option=None, preset_option=None, even_size=False),
+        Codec("jpeg", "mjpeg", "yuvj444p", options={"qmin": "1", "qmax": "3"}, crf_option=None,
+              preset_option=None, even_size=False),
+        Codec("tiff", "tiff", "rgb24", alpha_pix_fmt="rgba", deep_pix_fmt="rgb48le",
+              crf_option=None, preset_option=None, even_size=False),
         Codec("gif", "gif", "pal8", alpha_pix_fmt=None, crf_option=None, preset_option=None,
               even_size=False),
         Codec("webp", "libwebp_anim", "yuv420p", alpha_pix_fmt="yuva420p",
@@ -84,7 +88,14 @@ CONTAINERS = {
     ".avi": ("avi", "h264", "ffv1", {"h264", "ffv1", "png"}),
     ".gif": ("gif", "gif", "gif", {"gif"}),
     ".webp": ("webp", "webp", "webp", {"webp"}),
+    # One still image: the effects must produce exactly one frame.
+    ".png": ("image2", "png", "png", {"png"}),
+    ".jpg": ("image2", "jpeg", "jpeg", {"jpeg"}),
+    ".jpeg": ("image2", "jpeg", "jpeg", {"jpeg"}),
+    ".tif": ("image2", "tiff", "tiff", {"tiff"}),
+    ".tiff": ("image2", "tiff", "tiff", {"tiff"}),
 }
+STILL_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 PNG_NAME = "frame_%06d.png"
 
 
@@ -196,6 +207,7 @@ class VideoWriter:
         self._warned_alpha = False
         self._gif_graph = None
         self._pad = (0, 0)
+        self._color = None  # color tags when the codec overrides the stream's
 
     # -- opening --------------------------------------------------------------------------------
     def _open(self, frame: Frame) -> None:
@@ -242,6 +254,8 @@ class VideoWriter:
             self._tmp = Path(tmp)
             out_name = tmp
         options = {}
+        if self.still:
+            options["update"] = "1"  # one file, no sequence number in its name
         if target.muxer in ("mp4", "mov"):
             options["movflags"] = "+use_metadata_tags"  # keep every tag, not only iTunes keys
         try:
@@ -278,6 +292,9 @@ class VideoWriter:
         self._is_yuv = pix_fmt.startswith("yuv")
         if self._is_yuv:
             color = self.info.color
+            if pix_fmt.startswith("yuvj"):  # JPEG: always full range, BT.601
+                color = replace(color, range=2, space=6, primaries=6, transfer=6)
+                self._color = color
             cc.color_range = color.range
             cc.colorspace = color.space
             cc.color_primaries = color.primaries
@@ -286,8 +303,9 @@ class VideoWriter:
             self._gif_graph = _gif_palette_graph(width, height, tb)
         self._stream = stream
         if self.audio_source is not None and self.audio_source.timeline.audio != "drop":
-            if target.muxer in ("gif", "webp"):
-                log.warning("%s cannot carry audio: the audio is not written", target.muxer)
+            if target.muxer in ("gif", "webp") or self.still:
+                log.warning("%s cannot carry audio: the audio is not written",
+                            target.path.suffix.lstrip(".") if self.still else target.muxer)
             else:
                 if target.muxer == "image2":  # editors take a sequence plus a WAV beside it
                     self._audio_out = av.open(str(self._tmp / "audio.wav"), "w", format="wav")
@@ -323,7 +341,16 @@ class VideoWriter:
         return "copied" if self._audio.copy else "re-encoded"
 
     # -- writing --------------------------------------------------------------------------------
+    @property
+    def still(self) -> bool:
+        """Output is one still image (.png, .jpg, .tif)."""
+        return self.target.sequence_pattern is None and self.target.muxer == "image2"
+
     def write(self, frame: Frame) -> None:
+        if self.still and self.frames_written:
+            raise MoviolaError(
+                f"{self.target.path.suffix} holds one image but the effects produced more "
+                "frames: write a video (.mp4), or a folder (out/) for a PNG sequence")
         if self._container is None:
             self._open(frame)
         vf = self._to_video_frame(frame)
@@ -368,7 +395,7 @@ class VideoWriter:
         # swscale thread: the pipeline's threads already keep the cores busy.
         vf = av.VideoFrame.from_numpy_buffer(image, format=fmt)
         if self._is_yuv:
-            color = self.info.color
+            color = self._color or self.info.color
             return vf.reformat(format=cc.pix_fmt, dst_colorspace=color.swscale_space,
                                dst_color_range=color.swscale_range, threads=1)
         return vf.reformat(format=cc.pix_fmt, threads=1)
