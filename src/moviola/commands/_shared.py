@@ -10,9 +10,10 @@ import sys
 import time
 from fractions import Fraction
 
+from moviola import engines
 from moviola.errors import MoviolaError
 from moviola.media import codec_choices
-from moviola.pipeline import Progress, run
+from moviola.pipeline import Progress
 from moviola.pipeline.effect import Effect, Param
 
 
@@ -75,15 +76,29 @@ def add_io_options(parser: argparse.ArgumentParser, taken: set[str] = frozenset(
                         help="process in 16 bits per channel (for 10-bit sources and outputs)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_engine_options(parser)
+
+
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("engine options")
+    group.add_argument("--engine", choices=("local", "ray"), default="local",
+                       help="local (default): this process; ray: chunks as Ray tasks "
+                            "(pip install 'moviola[ray]')")
+    group.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
+    group.add_argument("--workers", type=int,
+                       help="CPUs of the local Ray instance (default: all)")
+    group.add_argument("--chunk-seconds", type=float, default=10.0,
+                       help="chunk length for --engine ray, cut at keyframes (default 10)")
 
 
 def run_effects(args, effects: list[Effect]) -> int:
     bar = None if args.quiet or args.json or not sys.stderr.isatty() else ProgressBar()
-    result = run(
+    result = engines.run(
         args.input, args.output, effects, start=getattr(args, "start", None),
         end=getattr(args, "end", None), codec=args.codec,
         crf=args.crf, preset=args.preset, audio=not args.no_audio, strict=args.strict,
-        dtype="uint16" if args.deep else "uint8", progress=bar,
+        dtype="uint16" if args.deep else "uint8", progress=bar, engine=args.engine,
+        address=args.address, workers=args.workers, chunk_seconds=args.chunk_seconds,
     )
     if bar:
         bar.finish()

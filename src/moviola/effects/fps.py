@@ -15,6 +15,8 @@ class Fps(Effect):
     summary = ("Convert to a constant frame rate by dropping or repeating frames; exact for "
                "NTSC rates (30000/1001, 29.97 and 'ntsc' mean the same). The duration is kept.")
     timing = "retime"
+    context_frames = 1
+    lookahead_frames = 1
     params = (Param("rate", "rate", None, "target frame rate, e.g. 25, 30000/1001, 59.94"),)
 
     def validate(self) -> None:

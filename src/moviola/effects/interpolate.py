@@ -281,6 +281,10 @@ class Interpolate(Effect):
     )
     kind = "model"
     timing = "retime"
+    # Pairs of pictures, and runs of held pictures (animation on twos and threes): exact at
+    # chunk edges unless one picture is held longer than this.
+    context_frames = 12
+    lookahead_frames = 12
     params = (
         Param(
             "fps",

@@ -21,6 +21,7 @@ _INTERPOLATION = {
 @register
 class Resize(Effect):
     name = "resize"
+    context_frames = 0  # each frame on its own
     summary = "Change the frame size (width, height or scale), keeping the aspect ratio."
     params = (
         Param("width", "int", None, "output width in pixels", min=1, max=16384),

@@ -11,6 +11,7 @@ from moviola.pipeline import Effect, Param, register
 @register
 class Speed(Effect):
     name = "speed"
+    context_frames = 0  # each frame on its own
     summary = ("Play faster or slower (2 = twice as fast). Every frame is kept and retimed; "
                "chain fps to get a standard rate. Audio tempo changes, pitch is kept.")
     timing = "retime"

@@ -13,6 +13,7 @@ from moviola.pipeline import Effect, Param, register
 @register
 class Trim(Effect):
     name = "trim"
+    context_frames = 0  # each frame on its own
     summary = "Keep the frames whose time lies in [start, end); audio is cut to match."
     timing = "retime"
     params = (

@@ -117,6 +117,7 @@ def _ramp(lo: int, hi: int, length: int, band: int, scale: int) -> tuple[int, in
 @register
 class Upscale(Effect):
     name = "upscale"
+    context_frames = 0  # each frame on its own
     summary = (
         "Enlarge the picture with super-resolution (Real-ESRGAN on the CPU), or with "
         "Lanczos and sharpening for quick previews (--model lanczos)."

@@ -180,10 +180,12 @@ class Effect:
     batch_size: ClassVar[int] = 1
     timing: ClassVar[str] = "same"  # "same": one frame out per frame in, same time; or "retime"
     kind: ClassVar[str] = "classical"  # "classical" or "model": what produces the result
-    # Cross-frame state: how many frames of context before a chunk's first frame make a chunked
-    # run (engines/) equal a single run; None means the effect's state never converges (matting
-    # with recurrent state) and the engine must give it a stated tolerance or not chunk it.
-    context_frames: ClassVar[int | None] = 0
+    # Cross-frame state, for chunked engines (moviola.engines): how many frames before a chunk's
+    # first frame make its output equal a single run's. 0: each frame on its own. None: unknown
+    # or never settling exactly (recurrent state, temporal smoothing): chunks then get a warm-up
+    # (engines.chunks.WARMUP_FRAMES) and the result is close to, not equal to, a single run.
+    context_frames: ClassVar[int | None] = None
+    lookahead_frames: ClassVar[int] = 0  # frames after a chunk's end that its last outputs need
 
     def __init__(self, **values: Any) -> None:
         known = {p.name: p for p in self.params}

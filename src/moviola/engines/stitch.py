@@ -1,0 +1,98 @@
+"""Joining rendered chunks into one file without re-encoding, with the source's audio muxed
+once over the whole length (so there is no drift at chunk edges)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from moviola._version import __version__
+from moviola.errors import MoviolaError
+from moviola.media.audio import AudioSource, AudioTrack
+from moviola.media.timeline import Timeline
+from moviola.media.writer import resolve_target
+
+
+def stitch(
+    parts: list[tuple[Path, Fraction]],
+    output: str | Path,
+    *,
+    audio: AudioSource | None = None,
+    metadata: dict | None = None,
+) -> tuple[Path, str]:
+    """Copy the video packets of ``parts`` (file, time shift) in order into ``output``.
+
+    Returns the final path and what happened to the audio ("copied", "re-encoded", "none").
+    The output is written to a temporary file beside it and renamed when complete.
+    """
+    target = resolve_target(output)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.path.stem}.", suffix=f".part{target.path.suffix}",
+                               dir=target.path.parent)
+    os.close(fd)
+    options = {"movflags": "+use_metadata_tags"} if target.muxer in ("mp4", "mov") else {}
+    track = None
+    audio_state = "none"
+    try:
+        with av.open(tmp, "w", format=target.muxer, options=options) as out:
+            out.metadata.update({"software": f"moviola {__version__}",
+                                 **{k: str(v) for k, v in (metadata or {}).items()}})
+            first = av.open(str(parts[0][0]))
+            template = first.streams.video[0]
+            extradata = template.codec_context.extradata
+            vs = out.add_stream_from_template(template)
+            vs.time_base = template.time_base
+            first.close()
+            if audio is not None and audio.timeline.audio != "drop":
+                track = AudioTrack(audio, out)
+                audio_state = "copied" if track.copy else "re-encoded"
+            out.start_encoding()
+            out_tb = Fraction(vs.time_base)
+            last_dts = None
+            for path, shift in parts:
+                with av.open(str(path)) as part:
+                    stream = part.streams.video[0]
+                    if stream.codec_context.extradata != extradata:
+                        raise MoviolaError(f"chunk {path.name} was encoded with other settings; "
+                                           "cannot join it without re-encoding")
+                    tb = Fraction(stream.time_base)
+                    for packet in part.demux(stream):
+                        if packet.size == 0 or packet.pts is None:
+                            continue
+                        pts = round((packet.pts * tb + shift) / out_tb)
+                        dts = (round((packet.dts * tb + shift) / out_tb)
+                               if packet.dts is not None else pts)
+                        if last_dts is not None and dts <= last_dts:
+                            dts = last_dts + 1
+                        last_dts = dts
+                        duration = packet.duration
+                        packet.stream = vs
+                        packet.time_base = out_tb
+                        packet.pts, packet.dts = pts, dts
+                        if duration:
+                            packet.duration = max(1, round(duration * tb / out_tb))
+                        if track is not None:
+                            track.mux_until(out, pts * out_tb)
+                        out.mux(packet)
+            if track is not None:
+                track.mux_until(out, None)
+        os.replace(tmp, target.path)
+        tmp = None
+    finally:
+        if track is not None:
+            track.close()
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return target.path, audio_state
+
+
+def audio_source(source: str | Path, origin: Fraction, audio_index: int | None,
+                 start: Fraction, end: Fraction | None) -> AudioSource | None:
+    if audio_index is None:
+        return None
+    return AudioSource(str(source), audio_index, origin, Timeline(start=start, end=end))
