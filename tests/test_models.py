@@ -562,3 +562,18 @@ def test_cli_list_info_verify_rm(home, tmp_path, register_spec, capsys):
         run_cli("fetch")
     with pytest.raises(MoviolaError, match="unknown model 'nope'"):
         run_cli("rm", "nope")
+
+
+def test_workers_hash_model_files_before_use(home, tmp_path, register_spec, monkeypatch):
+    """A cached file changed without changing its size or time stamp is trusted by default,
+    but not on cluster workers (MOVIOLA_VERIFY_MODELS=1), which hash every file."""
+    payload = tmp_path / "weights.bin"
+    payload.write_bytes(os.urandom(4096))
+    register_spec(url_spec("test-worker", payload))
+    path = models.fetch("test-worker")
+    st = path.stat()
+    path.write_bytes(b"\0" * 4096)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert models.ensure("test-worker").read_bytes() == b"\0" * 4096
+    monkeypatch.setenv("MOVIOLA_VERIFY_MODELS", "1")
+    assert models.ensure("test-worker").read_bytes() == payload.read_bytes()

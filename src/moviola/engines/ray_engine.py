@@ -31,6 +31,7 @@ def _render_task(source, effects, chunk, settings, threads):
     """Runs on a worker: render one chunk, return its bytes."""
     if threads:
         os.environ["MOVIOLA_THREADS"] = str(threads)
+    os.environ["MOVIOLA_VERIFY_MODELS"] = "1"  # hash model files before use on every worker
     from moviola.engines.job import render_to_bytes
 
     return render_to_bytes(source, effects, chunk, settings)
