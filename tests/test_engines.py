@@ -13,7 +13,6 @@ import pytest
 from test_sync import assert_in_sync
 
 import moviola
-from moviola import engines
 from moviola.engines import chunks as chunking
 from moviola.engines.batch import batch
 from moviola.engines.job import job_folder, local_executor, run_chunked
@@ -213,7 +212,8 @@ def test_ray_equals_single_and_survives_a_killed_worker(ray_cluster, keyed, tmp_
 
 def test_engine_option_and_batch_on_ray(ray_cluster, keyed, tmp_path):
     out = tmp_path / "cli.mp4"
-    result = engines.run(keyed, out, chain("resize:width=96"), engine="ray", chunk_seconds=2)
+    result = moviola.open(keyed).apply("resize", width=96).save(out, engine="ray",
+                                                                 chunk_seconds=2)
     assert result.frames_out == probe(keyed).video[0].frames
     assert_in_sync(out, FLASHES)
 

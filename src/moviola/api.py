@@ -75,8 +75,21 @@ class Clip:
         progress: Callable[[Progress], None] | None = None,
         metadata: dict | None = None,
         cancel=None,
+        engine: str = "local",
+        **engine_options: Any,
     ) -> RunResult:
-        """Run the effects and write ``output`` (format from its extension)."""
+        """Run the effects and write ``output`` (format from its extension).
+
+        ``engine="ray"`` renders chunks on a Ray cluster (``address=...``, ``workers=...``,
+        ``chunk_seconds=...``); see moviola.engines.run.
+        """
+        if engine != "local":
+            from moviola import engines
+
+            return engines.run(self.path, output, self.effects(), engine=engine,
+                               start=self.start, end=self.end, codec=codec, crf=crf,
+                               preset=preset, audio=audio, strict=strict, dtype=dtype,
+                               progress=progress, metadata=metadata, **engine_options)
         return run(self.path, output, self.effects(), start=self.start, end=self.end, codec=codec,
                    crf=crf, preset=preset, audio=audio, strict=strict, dtype=dtype,
                    progress=progress, metadata=metadata, cancel=cancel)
