@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup samples demo test bench bench-effects lint format clean
+.PHONY: setup samples demo test bench bench-effects lint format clean studio
 
 setup: $(STAMP)
 
@@ -30,6 +30,9 @@ bench-effects: setup samples
 	$(PY) bench/matte.py --frames 150 --frames-1080 60 --repeat 2 --write docs/matte.md
 	$(PY) bench/interpolate.py --frames 31 --pictures docs/interpolate --write docs/interpolate.md
 	$(PY) bench/upscale.py --frames 2 --speed-frames 6 --rrdb-frames 1 --write docs/upscale.md
+
+studio: setup samples
+	$(VENV)/bin/moviola studio --media samples
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench

@@ -22,6 +22,19 @@ if ! command -v ffmpeg >/dev/null 2>&1; then
     fi
 fi
 
+# The studio's browser tests drive Debian's chromium (Playwright's own browser download is
+# never used); without it they skip.
+if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing Debian's chromium (for the studio's browser tests)"
+        apt-get update -qq || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null || \
+            echo "setup: no chromium; the studio's browser tests will skip" >&2
+    else
+        echo "setup: no chromium; the studio's browser tests will skip (apt-get install chromium)" >&2
+    fi
+fi
+
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[models,upscale,convert,analysis,studio,ray,dev]"

@@ -143,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nmoviola: cancelled; no output was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `moviola search ... | head`: the reader went away, fine
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except av.FFmpegError as exc:
         if debug:
             raise

@@ -1,0 +1,79 @@
+"""`moviola search "QUERY"`: shots of the library ranked by meaning, with filters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from moviola.errors import MoviolaError
+
+
+def add_parser(sub) -> None:
+    from moviola.analysis.describe import MOTIONS, SCALES
+
+    p = sub.add_parser(
+        "search",
+        help="find shots in the library by meaning and filters",
+        description="Rank the shots of the library (built by `moviola index`) by how close "
+        "their description is in meaning to QUERY (all-MiniLM-L6-v2 sentence "
+        "embeddings), keeping only those that pass the filters. With no query, "
+        "lists the shots that pass the filters.",
+    )
+    p.add_argument(
+        "query", nargs="?", default="", help='what to look for, e.g. "close-up of a face at night"'
+    )
+    p.add_argument(
+        "--db", help="library file (default $MOVIOLA_LIBRARY or ~/.moviola/library.sqlite)"
+    )
+    p.add_argument(
+        "--scale", action="append", choices=SCALES, help="shot scale (repeatable: any of them)"
+    )
+    p.add_argument(
+        "--motion", action="append", choices=MOTIONS, help="camera motion (repeatable: any of them)"
+    )
+    p.add_argument("--min-duration", type=float, metavar="SECONDS")
+    p.add_argument("--max-duration", type=float, metavar="SECONDS")
+    p.add_argument("--people", metavar="N", help="people in the shot: N, N+ or N-M")
+    p.add_argument("--faces", metavar="N", help="faces in the shot: N, N+ or N-M")
+    p.add_argument(
+        "--tag",
+        action="append",
+        metavar="TAG",
+        help="object tag that must be present (repeatable: all of them)",
+    )
+    p.add_argument("--file", metavar="TEXT", help="only files whose path contains TEXT")
+    p.add_argument("--limit", type=int, default=10, help="results to show (default 10)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from moviola.analysis.library import Filters, Library, default_db, format_hits
+
+    db = Path(args.db).expanduser() if args.db else default_db()
+    if not db.is_file():
+        raise MoviolaError(
+            f"no library at {db}: build one with `moviola index FOLDER`"
+            + (" --db ..." if args.db else "")
+        )
+    if args.limit < 1:
+        raise MoviolaError("--limit must be at least 1")
+    filters = Filters(
+        scale=args.scale,
+        motion=args.motion,
+        min_duration=args.min_duration,
+        max_duration=args.max_duration,
+        people=args.people,
+        faces=args.faces,
+        tags=args.tag,
+        path=args.file,
+    )
+    with Library(db) as lib:
+        hits = lib.search(args.query, filters, limit=args.limit)
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], indent=2))
+    elif hits:
+        print(format_hits(hits))
+    else:
+        print("no shots match")
+    return 0

@@ -1,0 +1,740 @@
+// moviola studio: the page. Plain JavaScript, no build step, nothing loaded from elsewhere.
+// Forms are generated from GET /api/effects, so a new effect appears here with no change.
+"use strict";
+
+const state = {
+  effects: {},        // name -> described effect
+  formats: [],
+  media: [],          // files from /api/media
+  selected: null,     // media id
+  probe: null,
+  chain: [],          // [{name, card}]
+  jobs: new Map(),    // id -> job
+  mine: new Set(),    // jobs started from this page: their result opens when done
+  openJob: null,
+  editing: null,
+  tab: "effects",
+};
+
+const $ = (sel, root = document) => root.querySelector(sel);
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(node.dataset, v);
+    else if (k === "style") Object.assign(node.style, v);  // CSSOM: allowed by the page's CSP
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return node;
+}
+
+// -- talking to the server ------------------------------------------------------------------
+async function api(path, options = {}) {
+  const opts = { ...options, headers: { ...(options.headers || {}) } };
+  if (opts.json !== undefined) {
+    opts.body = JSON.stringify(opts.json);
+    opts.headers["Content-Type"] = "application/json";
+    delete opts.json;
+  }
+  const response = await fetch(path, opts);
+  const type = response.headers.get("Content-Type") || "";
+  const data = type.includes("json") ? await response.json() : await response.text();
+  if (!response.ok) {
+    const message = (data && data.error) || `${response.status} ${response.statusText}`;
+    const error = new Error(message);
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+function showBanner(message, kind = "error") {
+  $("#banner-text").textContent = message;
+  $("#banner").className = "banner" + (kind === "info" ? " info" : "");
+  clearTimeout(showBanner.timer);
+  if (kind === "info") showBanner.timer = setTimeout(hideBanner, 5000);
+}
+function hideBanner() { $("#banner").classList.add("hidden"); }
+
+// -- formatting ----------------------------------------------------------------------------
+function fmtBytes(n) {
+  if (n == null) return "";
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+function fmtClock(s) {
+  if (s == null || !isFinite(s)) return "";
+  s = Math.max(0, Math.round(s));
+  const h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, sec = s % 60;
+  return (h ? `${h}:${String(m).padStart(2, "0")}` : `${m}`) + `:${String(sec).padStart(2, "0")}`;
+}
+function fmtRate(r) {
+  if (!r) return "";
+  const [a, b] = String(r).split("/").map(Number);
+  const v = b ? a / b : a;
+  return (Math.round(v * 1000) / 1000) + (b && b !== 1 ? ` (${r})` : "");
+}
+function mediaUrl(kind, id, extra = "") {
+  return `/api/media/${kind}?id=${encodeURIComponent(id)}${extra}`;
+}
+
+// -- tabs ----------------------------------------------------------------------------------
+function setTab(name) {
+  state.tab = name;
+  document.querySelectorAll(".tab").forEach(t => t.classList.toggle("active", t.dataset.tab === name));
+  $("#view-effects").classList.toggle("hidden", name !== "effects");
+  $("#view-editing").classList.toggle("hidden", name !== "editing");
+  if (name === "editing" && state.openJob) closeResult();
+  if (name === "editing") loadEditing();
+}
+
+// -- health --------------------------------------------------------------------------------
+async function loadHealth() {
+  try {
+    const h = await api("/api/health");
+    state.health = h;
+    showHealth();
+    $("#health").className = "health ok";
+    if (h.interrupted_at_start && h.interrupted_at_start.length && !loadHealth.told) {
+      loadHealth.told = true;
+      showBanner(`${h.interrupted_at_start.length} job(s) were interrupted when the studio last stopped: use “Run again”.`, "info");
+    }
+  } catch (e) {
+    $("#health").textContent = e.status === 401 ? "token required" : "server unreachable";
+    $("#health").className = "health bad";
+    if (e.status === 401) showBanner("This studio needs its token: open the link it printed when it started (…/?token=…).");
+  }
+}
+
+// -- media ---------------------------------------------------------------------------------
+async function loadMedia() {
+  const data = await api("/api/media");
+  state.media = data.files;
+  state.roots = data.roots;
+  renderMedia();
+}
+
+function renderMedia() {
+  const list = $("#media-list");
+  const filter = $("#media-filter").value.trim().toLowerCase();
+  list.replaceChildren();
+  for (const root of state.roots || []) {
+    const files = state.media.filter(f => f.root === root.id && (!filter || f.name.toLowerCase().includes(filter)));
+    list.append(el("li", { class: "root" }, root.label + (files.length ? "" : " (empty)")));
+    for (const f of files) {
+      const item = el("li", {
+        class: f.id === state.selected ? "selected" : "", dataset: { id: f.id }, title: f.id,
+        onclick: () => selectMedia(f.id),
+      }, el("span", { class: "name", text: f.name }), el("span", { class: "meta", text: fmtBytes(f.size) }));
+      list.append(item);
+    }
+  }
+}
+
+async function selectMedia(id) {
+  state.selected = id;
+  renderMedia();
+  $("#chain-input").textContent = "on " + id;
+  $("#editing-input").textContent = "on " + id;
+  const panel = $("#probe");
+  panel.classList.remove("hidden");
+  $("#probe-body").replaceChildren(el("p", { class: "muted", text: "reading…" }));
+  $("#probe-thumb").src = mediaUrl("frame", id, "&t=0&w=480");
+  try {
+    const info = await api(mediaUrl("probe", id));
+    if (state.selected !== id) return;
+    state.probe = info;
+    renderProbe(info);
+  } catch (e) {
+    $("#probe-body").replaceChildren(el("p", { class: "error", text: e.message }));
+  }
+  updateRunButtons();
+}
+
+function renderProbe(info) {
+  const v = info.video[0] || {};
+  const a = info.audio[0];
+  const rows = [
+    ["file", info.path.split("/").slice(1).join("/")],
+    ["container", shortContainer(info)],
+    ["size", fmtBytes(info.size_bytes)],
+    ["duration", info.duration_seconds != null ? `${info.duration_seconds.toFixed(2)} s` : "unknown"],
+    ["video", v.codec ? `${v.codec} ${v.width}×${v.height}${v.rotation ? `, rotated ${v.rotation}°` : ""}` : "none"],
+    ["frame rate", v.rate ? fmtRate(v.rate) + (v.variable_rate ? ", variable" : "") : ""],
+    ["frames", v.frames ?? (v.frames_estimated != null ? `≈ ${v.frames_estimated}` : "")],
+    ["pixels", v.pix_fmt ? `${v.pix_fmt}, ${v.bit_depth} bit${v.has_alpha ? ", alpha" : ""}` : ""],
+    ["color", [v.color_primaries, v.color_transfer, v.color_space, v.color_range].filter(Boolean).join(" / ")],
+    ["audio", a ? `${a.codec} ${a.sample_rate} Hz, ${a.channels} ch` : "none"],
+  ].filter(r => r[1] !== "" && r[1] != null);
+  const dl = el("dl", { id: "probe-info" });
+  for (const [k, val] of rows) dl.append(el("dt", { text: k }), el("dd", { text: String(val) }));
+  $("#probe-body").replaceChildren(dl);
+}
+
+function shortContainer(info) {
+  // FFmpeg names demuxers by families ("mov,mp4,m4a,3gp,3g2,mj2"): show the member that fits.
+  const names = String(info.container || "").split(",");
+  const ext = info.path.split(".").pop().toLowerCase();
+  return names.includes(ext) ? ext : names[0];
+}
+
+function upload(file) {
+  if (!file) return;
+  const bar = $("#upload-progress");
+  const fill = $("#upload-progress .bar > span");
+  $(".drop-text").classList.add("hidden");
+  bar.classList.remove("hidden");
+  $(".upload-label").textContent = `uploading ${file.name}…`;
+  fill.style.width = "0";
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", "/api/upload?name=" + encodeURIComponent(file.name));
+  xhr.upload.onprogress = e => { if (e.lengthComputable) fill.style.width = (100 * e.loaded / e.total) + "%"; };
+  xhr.onload = async () => {
+    $(".drop-text").classList.remove("hidden");
+    bar.classList.add("hidden");
+    $("#upload-input").value = "";
+    let data = {};
+    try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+    if (xhr.status !== 201) { showBanner(data.error || `upload failed (${xhr.status})`); return; }
+    showBanner(`uploaded ${data.name}`, "info");
+    await loadMedia();
+    selectMedia(data.id);
+  };
+  xhr.onerror = () => {
+    $(".drop-text").classList.remove("hidden");
+    bar.classList.add("hidden");
+    showBanner("upload failed: the server did not answer");
+  };
+  xhr.send(file);
+}
+
+// -- effects and their forms ---------------------------------------------------------------
+async function loadEffects() {
+  const data = await api("/api/effects");
+  state.formats = data.formats;
+  const select = $("#effect-select");
+  select.replaceChildren();
+  const groups = { classical: el("optgroup", { label: "classical" }), model: el("optgroup", { label: "models" }) };
+  for (const e of data.effects) {
+    state.effects[e.name] = e;
+    (groups[e.kind] || groups.classical).append(el("option", { value: e.name, text: e.name }));
+  }
+  for (const g of Object.values(groups)) if (g.children.length) select.append(g);
+  if (state.effects.resize) select.value = "resize";
+  describeSelected();
+  const fmt = $("#out-format");
+  fmt.replaceChildren(...state.formats.map(f => el("option", { value: f, text: "." + f })));
+}
+
+function describeSelected() {
+  const e = state.effects[$("#effect-select").value];
+  $("#effect-summary").textContent = e ? e.summary : "";
+}
+
+const RATE_SUGGESTIONS = ["23.976", "24", "25", "29.97", "30", "48", "50", "59.94", "60", "120"];
+const COLOR_NAMES = { black: "#000000", white: "#ffffff", green: "#00b140", blue: "#0047bb", gray: "#808080", grey: "#808080", red: "#ff0000" };
+
+function isPathLike(p) {
+  return p.type === "path" || (p.type === "str" && !p.choices && /(^|_)path$|path of|file/i.test(p.name + " " + p.help));
+}
+
+function mediaDatalist() {
+  let list = $("#media-ids");
+  if (!list) { list = el("datalist", { id: "media-ids" }); document.body.append(list); }
+  list.replaceChildren(...state.media.map(f => el("option", { value: f.id })));
+  return "media-ids";
+}
+
+// One input for one value of a parameter; returns {node, read()} where read() gives the value
+// to send, or undefined for "leave the default".
+function paramInput(effect, p, idPrefix) {
+  const id = idPrefix;
+  const def = p.default;
+  const base = { id, name: p.name, "data-param": p.name, "aria-label": `${effect.name} ${p.name}` };
+  if (p.type === "bool") {
+    const box = el("input", { ...base, type: "checkbox", checked: def === true });
+    return { node: el("label", { class: "check" }, box, el("span", { text: def === true ? "on (default)" : "off (default)" })),
+      read: () => (box.checked === (def === true) ? undefined : box.checked), input: box };
+  }
+  if (p.choices) {
+    const sel = el("select", base);
+    if (def == null) sel.append(el("option", { value: "", text: "(default)" }));
+    for (const c of p.choices) sel.append(el("option", { value: c, text: c + (c === def ? " (default)" : "") }));
+    if (def != null) sel.value = String(def);
+    return { node: sel, read: () => (sel.value === "" || sel.value === String(def) ? undefined : sel.value), input: sel };
+  }
+  if (p.type === "color") {
+    const start = COLOR_NAMES[String(def).toLowerCase()] || (def && /^#?[0-9a-f]{6}$/i.test(def) ? "#" + def.replace("#", "") : "#000000");
+    const pick = el("input", { ...base, type: "color", value: start });
+    const text = el("input", { type: "text", value: start, size: 8, "aria-label": `${p.name} hex` });
+    pick.addEventListener("input", () => { text.value = pick.value; });
+    text.addEventListener("change", () => { if (/^#[0-9a-f]{6}$/i.test(text.value)) pick.value = text.value; });
+    return { node: el("span", { class: "inline" }, pick, text),
+      read: () => (text.value.toLowerCase() === start.toLowerCase() ? undefined : text.value), input: pick };
+  }
+  if (p.type === "int" || p.type === "float") {
+    const attrs = { ...base, type: "number", step: p.type === "int" ? "1" : "any", placeholder: def != null ? String(def) : "auto" };
+    if (p.min != null) attrs.min = p.min;
+    if (p.max != null) attrs.max = p.max;
+    const input = el("input", attrs);
+    return { node: input, read: () => (input.value === "" ? undefined : Number(input.value)), input };
+  }
+  const attrs = { ...base, type: "text", placeholder: def != null ? String(def) : "" };
+  if (p.type === "rate") {
+    attrs.list = "rate-suggestions";
+    attrs.placeholder = def != null ? String(def) : "e.g. 25, 30000/1001, 59.94";
+    attrs.pattern = "\\s*([0-9]+([./][0-9]+)?|ntsc|pal|film|ntsc-film)\\s*";
+  } else if (p.type === "fraction") {
+    attrs.pattern = "\\s*-?[0-9]*\\.?[0-9]+(/[0-9]+)?\\s*";
+    if (def == null) attrs.placeholder = "e.g. 2, 0.5, 1/3";
+  } else if (p.type === "time") {
+    attrs.pattern = "\\s*[0-9:.]+\\s*";
+    if (def == null) attrs.placeholder = "seconds or HH:MM:SS.mmm";
+  } else if (isPathLike(p)) {
+    attrs.list = mediaDatalist();
+    attrs.placeholder = def != null ? String(def) : "choose a file";
+  }
+  const input = el("input", attrs);
+  return { node: input, read: () => (input.value.trim() === "" ? undefined : input.value.trim()), input };
+}
+
+let cardCounter = 0;
+function addEffectCard(name) {
+  const effect = state.effects[name];
+  if (!effect) return;
+  const n = ++cardCounter;
+  const readers = {};
+  const main = el("div", { class: "params" });
+  const more = el("div", { class: "params" });
+  effect.params.forEach((p, i) => {
+    const prefix = `p-${n}-${p.name}`;
+    const limits = [p.min != null ? `≥ ${p.min}` : null, p.max != null ? `≤ ${p.max}` : null].filter(Boolean).join(", ");
+    const help = el("span", { class: "help", text: p.help + (limits ? ` (${limits})` : "") });
+    let field;
+    if (p.multiple) {
+      const box = el("div", { class: "multi" });
+      const items = [];
+      const addOne = () => {
+        const one = paramInput(effect, p, `${prefix}-${items.length}`);
+        items.push(one);
+        box.insertBefore(one.node, addBtn);
+      };
+      const addBtn = el("button", { type: "button", class: "small", onclick: addOne, text: "+ another" });
+      box.append(addBtn);
+      addOne();
+      readers[p.name] = () => {
+        const values = items.map(it => it.read()).filter(v => v !== undefined);
+        return values.length ? values : undefined;
+      };
+      field = box;
+    } else {
+      const one = paramInput(effect, p, prefix);
+      readers[p.name] = one.read;
+      field = one.node;
+    }
+    const wrap = el("div", { class: "param" },
+      el("label", { class: "pname", for: prefix }, p.name.replaceAll("_", " "), " ", el("span", { class: "ptype", text: p.type + (p.multiple ? ", repeatable" : "") })),
+      field, help);
+    // The first parameters are shown; the rest fold away so long forms stay readable.
+    (i < 4 || effect.params.length <= 5 ? main : more).append(wrap);
+  });
+  const card = el("div", { class: "effect-card", dataset: { effect: name } },
+    el("header", {},
+      el("span", { class: "title", text: name }),
+      el("span", { class: "kind", text: effect.kind }),
+      el("span", { class: "spacer" }),
+      el("button", { type: "button", class: "small", title: "move up", onclick: () => moveCard(entry, -1), text: "↑" }),
+      el("button", { type: "button", class: "small", title: "move down", onclick: () => moveCard(entry, 1), text: "↓" }),
+      el("button", { type: "button", class: "small", title: "remove", onclick: () => removeCard(entry), text: "remove" })),
+    el("p", { class: "summary", text: effect.summary }),
+    effect.params.length ? main : el("p", { class: "muted", text: "no parameters" }),
+    more.children.length ? el("details", { class: "more" }, el("summary", { text: `${more.children.length} more options` }), more) : null);
+  const entry = { name, card, readers };
+  state.chain.push(entry);
+  $("#chain").append(card);
+  updateRunButtons();
+}
+
+function moveCard(entry, step) {
+  const i = state.chain.indexOf(entry);
+  const j = i + step;
+  if (j < 0 || j >= state.chain.length) return;
+  state.chain.splice(i, 1);
+  state.chain.splice(j, 0, entry);
+  $("#chain").replaceChildren(...state.chain.map(e => e.card));
+}
+function removeCard(entry) {
+  state.chain = state.chain.filter(e => e !== entry);
+  entry.card.remove();
+  updateRunButtons();
+}
+
+function chainValues() {
+  for (const input of $("#chain").querySelectorAll("input, select")) {
+    if (!input.checkValidity()) {
+      input.focus();
+      throw new Error(`${input.getAttribute("aria-label") || input.name}: ${input.validationMessage}`);
+    }
+  }
+  return state.chain.map(e => {
+    const params = {};
+    for (const [k, read] of Object.entries(e.readers)) {
+      const v = read();
+      if (v !== undefined) params[k] = v;
+    }
+    return { name: e.name, params };
+  });
+}
+
+function updateRunButtons() {
+  const ready = !!state.selected && state.chain.length > 0;
+  $("#run-full").disabled = !ready;
+  $("#run-preview").disabled = !ready;
+}
+
+async function startJob(preview) {
+  hideBanner();
+  let effects;
+  try { effects = chainValues(); } catch (e) { showBanner(e.message); return; }
+  const body = {
+    input: state.selected, effects, format: $("#out-format").value,
+    audio: $("#out-audio").checked,
+  };
+  if ($("#out-crf").value !== "") body.crf = Number($("#out-crf").value);
+  if (preview) {
+    // The start may be seconds or a timecode (HH:MM:SS.mmm); the server reads both.
+    body.preview = { start: $("#preview-start").value.trim() || "0", length: Number($("#preview-length").value) || 2 };
+  }
+  try {
+    const job = await api("/api/jobs", { method: "POST", json: body });
+    state.mine.add(job.id);
+    upsertJob(job);
+  } catch (e) {
+    showBanner(e.message);
+  }
+}
+
+// -- jobs ----------------------------------------------------------------------------------
+async function loadJobs() {
+  const data = await api("/api/jobs");
+  state.jobs.clear();
+  for (const j of data.jobs.reverse()) state.jobs.set(j.id, j);
+  renderJobs();
+}
+
+function upsertJob(job) {
+  const before = state.jobs.get(job.id);
+  state.jobs.set(job.id, job);
+  renderJobs();
+  if (job.status === "done" && (!before || before.status !== "done") && state.mine.has(job.id)) {
+    state.mine.delete(job.id);
+    if (job.kind === "effects") openResult(job.id);
+    else openShots(job.id);
+  }
+}
+
+function jobStats(job) {
+  const p = job.progress || {};
+  const parts = [];
+  if (job.status === "queued") return "waiting for a worker";
+  if (job.status === "running" && p.frames == null) return "starting…";
+  if (p.frames != null) parts.push(`${p.frames}${p.total ? "/" + p.total : ""} frames`);
+  if (p.fps) parts.push(`${p.fps.toFixed(1)} fps`);
+  if (job.status === "running" && p.eta != null) parts.push(`ETA ${fmtClock(p.eta)}`);
+  if (job.status === "done" && job.result) {
+    const r = job.result;
+    if (r.width) parts.push(`${r.width}×${r.height}`);
+    if (r.size_bytes) parts.push(fmtBytes(r.size_bytes));
+    if (r.seconds != null) parts.push(`${r.seconds.toFixed(1)} s`);
+    if (r.shots != null) parts.push(`${r.shots} shots`);
+  }
+  return parts.join(" · ");
+}
+
+function showHealth() {
+  const h = state.health;
+  if (!h) return;
+  const running = [...state.jobs.values()].filter(j => j.status === "running").length;
+  $("#health").textContent = `v${h.version} · ${h.effects} effects · ${running} running`;
+}
+
+function renderJobs() {
+  showHealth();
+  const list = $("#jobs");
+  const jobs = [...state.jobs.values()].sort((a, b) => b.created - a.created);
+  list.replaceChildren(...jobs.map(job => {
+    const p = job.progress || {};
+    const frac = job.status === "done" ? 1 : (p.fraction ?? 0);
+    const bar = el("span", { class: "bar" + (job.status === "running" && p.fraction == null ? " indeterminate" : "") }, el("span", { style: { width: `${(frac * 100).toFixed(1)}%` } }));
+    const actions = el("div", { class: "actions" });
+    if (job.status === "running" || job.status === "queued")
+      actions.append(el("button", { class: "small", "data-action": "cancel", onclick: () => jobAction(job.id, "cancel"), text: "Cancel" }));
+    if (["failed", "cancelled", "interrupted", "done"].includes(job.status))
+      actions.append(el("button", { class: "small", "data-action": "retry", onclick: () => { state.mine.add(job.id); jobAction(job.id, "retry"); }, text: job.status === "interrupted" ? "Resume (run again)" : "Run again" }));
+    if (job.status === "done" && job.kind === "effects") {
+      actions.append(el("button", { class: "small", "data-action": "open", onclick: () => openResult(job.id), text: "Compare" }));
+      actions.append(el("a", { class: "button small", "data-action": "download", href: `/api/jobs/${job.id}/result`, download: job.result ? job.result.output : "", text: "Download" }));
+    }
+    if (job.status === "done" && job.kind === "shots")
+      actions.append(el("button", { class: "small", "data-action": "open", onclick: () => { setTab("editing"); openShots(job.id); }, text: "Show shots" }));
+    if (job.status !== "running")
+      actions.append(el("button", { class: "small", "data-action": "delete", onclick: () => deleteJob(job.id), text: "Delete" }));
+    return el("li", { class: `job ${job.status}${state.openJob === job.id ? " active" : ""}`, dataset: { id: job.id, status: job.status } },
+      el("div", { class: "line1" }, el("span", { class: "jtitle", text: job.title }), el("span", { class: `status ${job.status}`, text: job.status })),
+      bar,
+      el("div", { class: "stats", text: jobStats(job) }),
+      job.error && job.status !== "done" ? el("div", { class: "error", text: job.error }) : null,
+      actions);
+  }));
+}
+
+async function jobAction(id, action) {
+  try { upsertJob(await api(`/api/jobs/${id}/${action}`, { method: "POST" })); }
+  catch (e) { showBanner(e.message); }
+}
+async function deleteJob(id) {
+  try {
+    await api(`/api/jobs/${id}`, { method: "DELETE" });
+    state.jobs.delete(id);
+    if (state.openJob === id) closeResult();
+    renderJobs();
+  } catch (e) { showBanner(e.message); }
+}
+
+function listen() {
+  if (!window.EventSource) { setInterval(loadJobs, 2000); return; }
+  const source = new EventSource("/api/events");
+  source.addEventListener("job", ev => upsertJob(JSON.parse(ev.data)));
+  source.onerror = () => { /* the browser reconnects by itself; refresh the list meanwhile */ loadJobs().catch(() => {}); };
+}
+
+// -- result: before / after ----------------------------------------------------------------
+function openResult(id) {
+  const job = state.jobs.get(id);
+  if (!job || !job.result) return;
+  state.openJob = id;
+  renderJobs();
+  const r = job.result;
+  $("#result").classList.remove("hidden");
+  $("#result-title").textContent = job.title;
+  $("#result-download").href = `/api/jobs/${id}/result`;
+  $("#result-download").setAttribute("download", r.output);
+  $("#result-info").textContent = [r.output, r.width ? `${r.width}×${r.height}` : null, r.rate ? `${fmtRate(r.rate)} fps` : null,
+    `${r.frames_out} frames`, r.duration ? `${r.duration.toFixed(2)} s` : null, fmtBytes(r.size_bytes), `audio ${r.audio}`,
+    `${r.seconds.toFixed(1)} s at ${r.fps.toFixed(1)} fps`].filter(Boolean).join(" · ");
+  // As large as the page allows, never taller than most of the window.
+  const aspect = (r.width && r.height) ? r.width / r.height : 16 / 9;
+  $("#compare").style.maxWidth = `${Math.round(Math.min(1100, window.innerHeight * 0.68 * aspect))}px`;
+  const time = $("#cmp-time");
+  time.max = Math.max(0.01, (r.duration || 0.04) - 0.01);
+  time.value = Math.min(Number(time.max), (r.duration || 0) / 2).toFixed(2);
+  if (state.playing) setPlayMode(false);
+  const playable = canPlay(r.output) && canPlay(job.spec.input || "");
+  $("#cmp-play").disabled = !playable;
+  $("#cmp-play-note").textContent = playable ? "" : "(playing needs formats the browser decodes: the comparison shows stills)";
+  loadCompareFrames();
+  $("#result").scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+function loadCompareFrames() {
+  const id = state.openJob;
+  if (!id) return;
+  const t = Number($("#cmp-time").value);
+  $("#cmp-time-label").textContent = `${t.toFixed(2)} s`;
+  const w = Math.min(1600, Math.round(($("#compare").clientWidth || 960) * (window.devicePixelRatio || 1)));
+  $("#cmp-after").src = `/api/jobs/${id}/frame?side=after&t=${t}&w=${w}`;
+  $("#cmp-before").src = `/api/jobs/${id}/frame?side=before&t=${t}&w=${w}`;
+}
+
+// Playing: the result drives, the input follows it along the run's timeline (source time =
+// start + output time x speed). Only where the browser can decode the input's format.
+const PLAYABLE = { mp4: "video/mp4", m4v: "video/mp4", mov: "video/mp4", webm: "video/webm", ogv: "video/ogg" };
+function canPlay(name) {
+  const type = PLAYABLE[String(name).split(".").pop().toLowerCase()];
+  return !!type && document.createElement("video").canPlayType(type) !== "";
+}
+
+function setPlayMode(on) {
+  const job = state.jobs.get(state.openJob);
+  const after = $("#vid-after"), before = $("#vid-before");
+  state.playing = on;
+  $("#cmp-play").textContent = on ? "■ Stills" : "▶ Play";
+  for (const id of ["#cmp-after", "#cmp-before"]) $(id).classList.toggle("hidden", on);
+  after.classList.toggle("hidden", !on);
+  before.classList.toggle("hidden", !on);
+  if (!on || !job) {
+    after.pause(); before.pause();
+    after.removeAttribute("src"); before.removeAttribute("src");
+    after.load(); before.load();
+    loadCompareFrames();
+    return;
+  }
+  after.src = `/api/jobs/${job.id}/result?inline=1`;
+  before.src = mediaUrl("file", job.spec.input);
+  after.currentTime = Number($("#cmp-time").value);
+  after.play().catch(() => {});
+}
+
+function followAfter() {
+  const job = state.jobs.get(state.openJob);
+  if (!state.playing || !job || !job.result) return;
+  const after = $("#vid-after"), before = $("#vid-before");
+  const tl = job.result.timeline || { start: 0, speed: 1 };
+  const want = tl.start + after.currentTime * tl.speed;
+  before.playbackRate = tl.speed;
+  if (Math.abs(before.currentTime - want) > 0.08) before.currentTime = want;
+  if (after.paused !== before.paused) after.paused ? before.pause() : before.play().catch(() => {});
+  $("#cmp-time").value = after.currentTime.toFixed(2);
+  $("#cmp-time-label").textContent = `${after.currentTime.toFixed(2)} s`;
+  if (!after.paused) requestAnimationFrame(followAfter);
+}
+
+function setSplit(percent) {
+  percent = Math.max(0, Math.min(100, percent));
+  $("#cmp-split").value = percent;
+  $("#cmp-before-wrap").style.clipPath = `inset(0 ${100 - percent}% 0 0)`;
+  $("#cmp-divider").style.left = `${percent}%`;
+}
+
+function closeResult() {
+  if (state.playing) setPlayMode(false);
+  state.openJob = null;
+  $("#result").classList.add("hidden");
+  renderJobs();
+}
+
+// -- editing -------------------------------------------------------------------------------
+async function loadEditing() {
+  if (!state.editing) state.editing = await api("/api/editing");
+  const ed = state.editing;
+  $("#editing-missing").classList.toggle("hidden", ed.shots);
+  $("#editing-missing").textContent = ed.message;
+  $("#editing-tools").classList.toggle("hidden", !ed.shots);
+  $("#shots-method").replaceChildren(...(ed.methods.length ? ed.methods : ["default"]).map(m => el("option", { value: ed.methods.length ? m : "", text: m })));
+  $("#shots-describe").disabled = !ed.describe;
+  $("#shots-describe").parentElement.title = ed.describe ? "" : "descriptions are not available in this install";
+  $("#search-row").classList.toggle("hidden", !ed.search);
+}
+
+async function runShots() {
+  if (!state.selected) { showBanner("choose a clip on the left first"); return; }
+  try {
+    const job = await api("/api/jobs", { method: "POST", json: { kind: "shots", input: state.selected, method: $("#shots-method").value || null, describe: $("#shots-describe").checked } });
+    state.mine.add(job.id);
+    upsertJob(job);
+  } catch (e) { showBanner(e.message); }
+}
+
+function shotCard(source, shot) {
+  const mid = (shot.start_seconds + shot.end_seconds) / 2;
+  const lines = [];
+  if (shot.summary) {
+    lines.push(shot.summary);  // the description in words, when the shots were described
+  } else {
+    const skip = new Set(["index", "shot", "start_frame", "end_frame", "start_timecode", "end_timecode", "start_seconds",
+      "end_seconds", "frames", "transition", "transition_frames", "thumbnail", "source", "score", "similarity", "duration"]);
+    for (const [k, v] of Object.entries(shot)) {
+      if (skip.has(k) || v === null || typeof v === "object") continue;
+      lines.push(`${k.replaceAll("_", " ")}: ${typeof v === "number" ? Math.round(v * 100) / 100 : v}`);
+    }
+  }
+  const head = [`${shot.frames} frames`, shot.transition, shot.score != null ? `match ${shot.score.toFixed(2)}` : null].filter(Boolean).join(" · ");
+  return el("div", { class: "shot", dataset: { index: shot.index } },
+    el("img", { loading: "lazy", alt: `shot ${shot.index + 1}`, src: mediaUrl("frame", source, `&t=${mid.toFixed(3)}&w=320`) }),
+    el("div", { class: "body" },
+      el("div", {}, el("b", { text: `#${shot.index + 1}` }), " ", el("span", { class: "tc", text: `${shot.start_timecode} – ${shot.end_timecode}` })),
+      source !== state.shotsSource ? el("div", { class: "tags", text: source }) : null,
+      el("div", { class: "tags", text: head }),
+      ...lines.slice(0, 8).map(t => el("div", { class: "desc", text: t }))));
+}
+
+async function openShots(id) {
+  try {
+    const data = await api(`/api/jobs/${id}/shots`);
+    $("#shots-view").classList.remove("hidden");
+    state.shotsSource = data.input;
+    $("#shots-title").textContent = `${data.shots.length} shots in ${data.input} (${data.detector || "detector"})`;
+    const formats = (state.editing || (await api("/api/editing"))).export_formats;
+    $("#shots-exports").replaceChildren("export: ", ...formats.map(f => el("a", { class: "button", href: `/api/jobs/${id}/export?format=${f}`, text: f.toUpperCase() })));
+    $("#shots").replaceChildren(...data.shots.map(s => shotCard(data.input, s)));
+  } catch (e) { showBanner(e.message); }
+}
+
+async function runSearch() {
+  const query = $("#search-query").value.trim();
+  if (!query) return;
+  $("#search-results").replaceChildren(el("p", { class: "muted", text: "searching…" }));
+  try {
+    const data = await api("/api/editing/search", { method: "POST", json: { query } });
+    $("#search-results").replaceChildren(...(data.results.length ? data.results.map(r => shotCard(r.source, r)) : [el("p", { class: "muted", text: "nothing found: shots are searchable once described (tick “describe shots”)" })]));
+  } catch (e) { showBanner(e.message); }
+}
+
+// -- wiring --------------------------------------------------------------------------------
+function wire() {
+  document.querySelectorAll(".tab").forEach(t => t.addEventListener("click", () => setTab(t.dataset.tab)));
+  $("#banner-close").addEventListener("click", hideBanner);
+  $("#upload-input").addEventListener("change", e => upload(e.target.files[0]));
+  const drop = $("#drop");
+  drop.addEventListener("dragover", e => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", e => { e.preventDefault(); drop.classList.remove("over"); upload(e.dataTransfer.files[0]); });
+  $("#media-filter").addEventListener("input", renderMedia);
+  $("#media-refresh").addEventListener("click", () => loadMedia().catch(e => showBanner(e.message)));
+  $("#effect-select").addEventListener("change", describeSelected);
+  $("#effect-add").addEventListener("click", () => addEffectCard($("#effect-select").value));
+  $("#run-full").addEventListener("click", () => startJob(false));
+  $("#run-preview").addEventListener("click", () => startJob(true));
+  $("#result-close").addEventListener("click", closeResult);
+  $("#cmp-split").addEventListener("input", e => setSplit(Number(e.target.value)));
+  let timer = null;
+  $("#cmp-play").addEventListener("click", () => setPlayMode(!state.playing));
+  for (const ev of ["play", "pause", "seeked", "timeupdate"]) $("#vid-after").addEventListener(ev, followAfter);
+  $("#vid-after").addEventListener("click", () => { const v = $("#vid-after"); v.paused ? v.play() : v.pause(); });
+  $("#cmp-time").addEventListener("input", () => {
+    if (state.playing) { $("#vid-after").currentTime = Number($("#cmp-time").value); return; }
+    $("#cmp-time-label").textContent = `${Number($("#cmp-time").value).toFixed(2)} s`;
+    clearTimeout(timer);
+    timer = setTimeout(loadCompareFrames, 120);
+  });
+  const compare = $("#compare");
+  let dragging = false;
+  const follow = e => {
+    const rect = compare.getBoundingClientRect();
+    setSplit(100 * (e.clientX - rect.left) / rect.width);
+  };
+  compare.addEventListener("pointerdown", e => { dragging = true; compare.setPointerCapture(e.pointerId); follow(e); });
+  compare.addEventListener("pointermove", e => { if (dragging) follow(e); });
+  compare.addEventListener("pointerup", () => { dragging = false; });
+  $("#shots-run").addEventListener("click", runShots);
+  $("#search-run").addEventListener("click", runSearch);
+  $("#search-query").addEventListener("keydown", e => { if (e.key === "Enter") runSearch(); });
+  document.body.append(el("datalist", { id: "rate-suggestions" }, ...RATE_SUGGESTIONS.map(r => el("option", { value: r }))));
+  setSplit(50);
+  updateRunButtons();
+}
+
+async function start() {
+  wire();
+  await loadHealth();
+  try {
+    await Promise.all([loadEffects(), loadMedia(), loadJobs()]);
+  } catch (e) {
+    showBanner(e.message);
+    return;
+  }
+  listen();
+  setInterval(loadHealth, 10000);
+  document.body.dataset.ready = "1";
+}
+
+start();

@@ -1,0 +1,330 @@
+"""Runs one studio job in its own process: ``python -m moviola.studio.worker --data DIR JOB_ID``.
+
+The web server never decodes or encodes video itself: it starts this process, which claims the
+job in the SQLite store, runs it, writes progress there a few times a second, and records how it
+ended. It stops early (removing any partial output) when the job's cancel flag is set, on
+SIGTERM / SIGINT (the job is then ``interrupted``), or when the server that started it is gone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from fractions import Fraction
+from pathlib import Path
+
+from moviola.errors import MoviolaError
+from moviola.studio.store import JobStore
+
+log = logging.getLogger("moviola")
+
+
+class _Watch:
+    """Sets ``cancel`` when the job is cancelled, the process is signalled or the parent dies."""
+
+    def __init__(self, store: JobStore, job_id: str, parent: int | None) -> None:
+        self.store, self.job_id, self.parent = store, job_id, parent
+        self.cancel = threading.Event()
+        self.reason: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="studio-watch", daemon=True)
+
+    def start(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._signalled)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def trip(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+        self.cancel.set()
+
+    def _signalled(self, signum, frame) -> None:  # noqa: ARG002
+        self.trip("interrupted")
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.3):
+            try:
+                if self.store.cancel_requested(self.job_id):
+                    self.trip("cancelled")
+            except Exception:  # noqa: BLE001 - a busy database must not kill the job
+                log.debug("cancel check failed", exc_info=True)
+            if self.parent and not _alive(self.parent):
+                self.trip("interrupted")
+
+
+def _alive(pid: int) -> bool:
+    if os.getppid() != pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+class _Progress:
+    """pipeline Progress events -> the store, at most every 0.4 s (and the final one)."""
+
+    def __init__(self, store: JobStore, job_id: str, total_hint: int | None = None) -> None:
+        self.store, self.job_id = store, job_id
+        self.last = 0.0
+        self.total_hint = total_hint
+        self.latest: dict | None = None
+
+    def __call__(self, p) -> None:
+        total = p.total or self.total_hint
+        fraction = p.fraction
+        if fraction is None and total:
+            fraction = min(1.0, p.frames / total)
+        eta = p.eta
+        if eta is None and total and p.fps and not p.done:
+            eta = max(0.0, (total - p.frames) / p.fps)
+        self.latest = {
+            "frames": p.frames,
+            "total": total,
+            "fps": round(p.fps, 2),
+            "eta": None if eta is None else round(eta, 1),
+            "fraction": None if fraction is None else round(fraction, 4),
+            "elapsed": round(p.elapsed, 2),
+            "done": p.done,
+        }
+        now = time.monotonic()
+        if p.done or now - self.last >= 0.4:
+            self.last = now
+            self.store.progress(self.job_id, self.latest)
+
+
+def _frac(value: Fraction | None) -> str | None:
+    if value is None:
+        return None
+    value = Fraction(value)
+    return f"{value.numerator}/{value.denominator}"
+
+
+def run_effects_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> dict:
+    from moviola.media import probe
+    from moviola.pipeline import registry, run
+
+    spec = job["spec"]
+    effects = [registry.create(e["name"], **(e.get("params") or {})) for e in spec["effects"]]
+    preview = spec.get("preview") or {}
+    output = job_dir / spec["output_name"]
+    total_hint = None
+    try:
+        info = probe(spec["input_path"])
+        if info.video:
+            v = info.video[0]
+            total_hint = v.frames or v.frames_estimated
+    except MoviolaError:
+        pass
+    progress = _Progress(store, job["id"], total_hint=None if preview else total_hint)
+    result = run(
+        spec["input_path"],
+        output,
+        effects,
+        start=preview.get("start"),
+        end=preview.get("end"),
+        codec=spec.get("codec"),
+        crf=spec.get("crf"),
+        audio=spec.get("audio", True),
+        progress=progress,
+        cancel=watch.cancel,
+    )
+    out_info = probe(result.output)
+    return {
+        "output": result.output.name,
+        "size_bytes": out_info.size_bytes,
+        "frames_in": result.frames_in,
+        "frames_out": result.frames_out,
+        "skipped": result.skipped,
+        "seconds": round(result.seconds, 3),
+        "fps": round(result.fps, 2),
+        "audio": result.audio,
+        "effects": result.effects,
+        "width": result.info.width,
+        "height": result.info.height,
+        "rate": _frac(result.info.rate),
+        "alpha": bool(result.info.alpha),
+        "duration": float(out_info.duration) if out_info.duration is not None else None,
+        "timeline": {"start": float(result.timeline.start), "speed": float(result.timeline.speed)},
+    }
+
+
+def run_shots_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> dict:
+    """Shot detection (and descriptions when the analysis package has them)."""
+    spec = job["spec"]
+    try:
+        from moviola.analysis import shots as shots_mod
+    except ImportError as exc:
+        raise MoviolaError(f"shot detection is not available in this install ({exc})") from None
+    started = time.monotonic()
+
+    def report(frames: int, total: int | None) -> None:
+        elapsed = time.monotonic() - started
+        fps = frames / elapsed if elapsed > 0 else 0.0
+        store.progress(
+            job["id"],
+            {
+                "frames": frames,
+                "total": total,
+                "fps": round(fps, 2),
+                "eta": round((total - frames) / fps, 1) if total and fps else None,
+                "fraction": round(frames / total, 4) if total else None,
+                "elapsed": round(elapsed, 2),
+                "done": False,
+            },
+        )
+
+    kwargs = _optional_kwargs(
+        shots_mod.detect_shots,
+        method=spec.get("method") or None,
+        cancel=watch.cancel,
+        progress=_progress_adapter(report, watch.cancel),
+    )
+    shot_list = shots_mod.detect_shots(spec["input_path"], **kwargs)
+    if watch.cancel.is_set():
+        raise MoviolaError("cancelled")
+    described = False
+    if spec.get("describe"):
+        try:
+            from moviola.analysis import describe as describe_mod
+        except ImportError:
+            describe_mod = None
+        if describe_mod is not None and hasattr(describe_mod, "describe_shots"):
+            kwargs = _optional_kwargs(
+                describe_mod.describe_shots,
+                cancel=watch.cancel,
+                progress=_progress_adapter(report, watch.cancel),
+            )
+            described_list = describe_mod.describe_shots(spec["input_path"], shot_list, **kwargs)
+            if described_list is not None and hasattr(described_list, "to_dict"):
+                shot_list = described_list
+            described = True
+            _add_to_library(job_dir.parent.parent / "library.sqlite", shot_list, spec["input_path"])
+    (job_dir / "shots.json").write_text(shot_list.to_json())
+    return {
+        "output": "shots.json",
+        "shots": len(shot_list.shots),
+        "described": described,
+        "detector": shot_list.detector,
+        "frames": shot_list.frames,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def _add_to_library(db: Path, shot_list, source: str) -> None:
+    """Described shots go into the studio's own search library (when the module exists)."""
+    try:
+        from moviola.analysis.library import Library
+    except ImportError:
+        return
+    try:
+        library = Library(db)
+        try:
+            library.add(shot_list, source)
+        finally:
+            library.close()
+    except MoviolaError as exc:
+        log.warning("not added to the search library: %s", exc)
+
+
+def _optional_kwargs(fn, **candidates) -> dict:
+    """The keyword arguments among ``candidates`` that ``fn`` accepts (None values dropped)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return {}
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return {k: v for k, v in candidates.items() if v is not None and (k in params or takes_any)}
+
+
+class _Stopped(Exception):
+    """Raised from a progress callback to stop an analysis that takes no cancel event."""
+
+
+def _progress_adapter(report, cancel: threading.Event):
+    """A progress callback that takes either a pipeline Progress, (frames, total) or a float;
+    it raises once the job is cancelled, which stops functions that take no cancel event."""
+
+    def callback(*args, **kwargs):
+        if cancel.is_set():
+            raise _Stopped("cancelled")
+        try:
+            if args and hasattr(args[0], "frames"):
+                report(args[0].frames, getattr(args[0], "total", None))
+            elif len(args) >= 2:
+                report(int(args[0]), int(args[1]) if args[1] else None)
+            elif args and isinstance(args[0], float) and args[0] <= 1.0:
+                report(int(args[0] * 1000), 1000)
+        except Exception:  # noqa: BLE001 - progress must never break the job
+            log.debug("progress report failed", exc_info=True)
+
+    return callback
+
+
+KINDS = {"effects": run_effects_job, "shots": run_shots_job}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m moviola.studio.worker")
+    parser.add_argument("--data", required=True, help="the studio's data folder")
+    parser.add_argument("--parent", type=int, help="stop when this process is gone")
+    parser.add_argument("job_id")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="moviola worker: %(message)s")
+
+    data = Path(args.data)
+    store = JobStore(data / "studio.db")
+    if not store.claim(args.job_id, os.getpid()):
+        print(f"job {args.job_id} is not queued; nothing to do", file=sys.stderr)
+        return 0
+    job = store.get(args.job_id)
+    job_dir = data / "jobs" / job["id"]
+    job_dir.mkdir(parents=True, exist_ok=True)
+    watch = _Watch(store, job["id"], args.parent)
+    watch.start()
+    try:
+        result = KINDS[job["kind"]](job, job_dir, watch, store)
+    except BaseException as exc:  # noqa: BLE001 - every ending is recorded
+        watch.stop()
+        if watch.reason is not None:
+            status = watch.reason
+            message = (
+                "cancelled by the user"
+                if status == "cancelled"
+                else "the studio stopped while this job ran"
+            )
+        elif isinstance(exc, KeyboardInterrupt):
+            status, message = "interrupted", "the studio stopped while this job ran"
+        elif isinstance(exc, MoviolaError):
+            status, message = "failed", str(exc)
+        else:
+            status = "failed"
+            message = f"internal error: {type(exc).__name__}: {exc}"
+            traceback.print_exc()
+        store.finish(job["id"], status, error=message)
+        return 0 if status != "failed" else 1
+    watch.stop()
+    if watch.reason is not None and job["kind"] != "effects":
+        store.finish(job["id"], watch.reason, error="stopped")
+        return 0
+    final = store.get(job["id"])["progress"] or {}
+    final.update({"done": True, "fraction": 1.0, "eta": None})
+    store.finish(job["id"], "done", result=json.loads(json.dumps(result)), progress=final)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""The studio in a real headless browser (Debian's chromium driven by Playwright): upload a
+clip, choose an effect, run it, watch the progress finish, compare, download and check the
+result with moviola's probe.
+
+Needs the apt packages ``chromium`` (and ``chromium-driver`` for Selenium users) and the
+Python package ``playwright`` (its own browser download is not used). Set
+MOVIOLA_STUDIO_SCREENSHOTS=DIR to save screenshots of the pages on the way.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("starlette", reason="the studio extra is not installed")
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="the Python package playwright is not installed"
+)
+
+from studio_server import Studio  # noqa: E402
+
+from moviola.media import VideoReader, probe, synth  # noqa: E402
+
+
+def _chromium() -> str | None:
+    for candidate in (
+        os.environ.get("MOVIOLA_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+CHROMIUM = _chromium()
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no chromium: install Debian's packages chromium and chromium-driver "
+    "(apt-get install -y chromium chromium-driver)",
+)
+SHOTS = os.environ.get("MOVIOLA_STUDIO_SCREENSHOTS")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.errors = errors
+    yield page
+    context.close()
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
+
+
+def test_upload_run_watch_compare_download(tmp_path, page):
+    media = tmp_path / "media"
+    media.mkdir()
+    clip = tmp_path / "pick" / "street clip.mp4"
+    clip.parent.mkdir()
+    synth.make_clip(clip, width=320, height=240, duration=1.5, flashes=(0.5,))
+    frames_in = probe(clip).video[0].frames
+    with Studio(tmp_path / "data", [media]) as server:
+        page.goto(server.url + "/")
+        page.wait_for_selector("body[data-ready='1']")
+        # Every effect of the registry is offered.
+        offered = page.eval_on_selector_all("#effect-select option", "els => els.map(e => e.value)")
+        assert set(offered) == {e["name"] for e in server.json("GET", "/api/effects")["effects"]}
+
+        # Upload through the file picker: it is listed, selected and probed.
+        page.set_input_files("#upload-input", str(clip))
+        page.wait_for_selector("li.selected[data-id='uploads/street_clip.mp4']")
+        page.wait_for_selector("#probe-info")
+        assert "320×240" in page.inner_text("#probe-info")
+
+        # Choose resize from the generated form and run it on the whole clip.
+        page.select_option("#effect-select", "resize")
+        page.click("#effect-add")
+        page.fill("[data-param='width']", "160")
+        page.select_option("#out-format", "mkv")
+        page.click("#run-full")
+
+        # Progress arrives live (server-sent events) until the job is done.
+        job = page.wait_for_selector("li.job[data-status='done']", timeout=120_000)
+        assert f"{frames_in}/{frames_in} frames" in job.inner_text()
+        width = page.eval_on_selector(
+            "li.job[data-status='done'] .bar > span", "e => e.style.width"
+        )
+        assert width == "100%"
+
+        # The result opens by itself: before/after frames of the same moment.
+        page.wait_for_selector("#result:not(.hidden)")
+        page.wait_for_function(
+            "() => ['#cmp-before', '#cmp-after'].every(s => document.querySelector(s).complete"
+            " && document.querySelector(s).naturalWidth > 0)"
+        )
+        sizes = page.evaluate(
+            "() => [document.querySelector('#cmp-before').naturalWidth,"
+            " document.querySelector('#cmp-after').naturalWidth]"
+        )
+        assert sizes == [320, 160]  # each side at its own size (no upscaling)
+        assert page.is_disabled("#cmp-play")  # Matroska does not play in a browser: stills
+        page.fill("#cmp-split", "30")
+        page.dispatch_event("#cmp-split", "input")
+        assert "70%" in page.get_attribute("#cmp-before-wrap", "style")
+        _shot(page, "finished-job.png")
+
+        # Download and check the file itself.
+        with page.expect_download() as download_info:
+            page.click("#result-download")
+        target = tmp_path / "downloaded.mkv"
+        download_info.value.save_as(target)
+        assert download_info.value.suggested_filename == "street_clip-resize.mkv"
+        info = probe(target)
+        assert (info.video[0].width, info.video[0].height) == (160, 120)
+        with VideoReader(target) as reader:
+            assert sum(1 for _ in reader) == frames_in
+        assert info.audio, "the audio was carried over"
+        assert not page.errors, page.errors
+
+
+def test_preview_cancel_and_errors_in_the_page(tmp_path, page):
+    media = tmp_path / "media"
+    media.mkdir()
+    synth.make_clip(
+        media / "long.mp4", width=160, height=120, duration=12.0, audio=False, flashes=()
+    )
+    with Studio(tmp_path / "data", [media]) as server:
+        root = next(
+            r["id"] for r in server.json("GET", "/api/media")["roots"] if r["id"] != "uploads"
+        )
+        page.goto(server.url + "/")
+        page.wait_for_selector("body[data-ready='1']")
+        page.click(f"li[data-id='{root}/long.mp4']")
+        page.wait_for_selector("#probe-info")
+        page.select_option("#effect-select", "resize")
+        page.click("#effect-add")
+
+        # A bad value is refused by the server and shown; no job is made.
+        page.fill("[data-param='scale']", "0.001")
+        page.click("#run-full")
+        page.wait_for_selector("#banner:not(.hidden)")
+        assert "scale" in page.inner_text("#banner") or "minimum" in page.inner_text("#banner")
+        assert page.locator("li.job").count() == 0
+
+        # A preview of one second: 30 frames, from a chosen start.
+        page.fill("[data-param='scale']", "0.5")
+        page.fill("#preview-start", "3")
+        page.fill("#preview-length", "1")
+        page.click("#run-preview")
+        preview = page.wait_for_selector("li.job[data-status='done']", timeout=120_000)
+        assert "preview" in preview.inner_text() and "30/30 frames" in preview.inner_text()
+        _shot(page, "preview.png")
+
+        # Both play in sync: the input follows the output along the preview's range.
+        page.wait_for_selector("#result:not(.hidden)")
+        page.click("#cmp-play")
+        page.wait_for_function(
+            "() => document.querySelector('#vid-after').currentTime > 0.4", timeout=30_000
+        )
+        after, before = page.evaluate(
+            "() => [document.querySelector('#vid-after').currentTime,"
+            " document.querySelector('#vid-before').currentTime]"
+        )
+        assert before == pytest.approx(3 + after, abs=0.3)
+        page.click("#cmp-play")
+        assert page.is_visible("#cmp-after") and not page.is_visible("#vid-after")
+
+        # A long job is cancelled from the page.
+        page.click("#result-close")
+        page.fill("[data-param='scale']", "")
+        page.fill("[data-param='width']", "1600")
+        page.click(".effect-card details.more summary")  # the folded options
+        page.select_option("[data-param='interpolation']", "lanczos")
+        page.click("#run-full")
+        page.wait_for_selector(
+            "li.job[data-status='running'] [data-action='cancel']", timeout=60_000
+        )
+        page.wait_for_function(
+            "() => /\\d+\\/360 frames/.test(document.querySelector("
+            "\"li.job[data-status='running'] .stats\").textContent)",
+            timeout=60_000,
+        )
+        page.click("li.job[data-status='running'] [data-action='cancel']")
+        page.wait_for_selector("li.job[data-status='cancelled']", timeout=60_000)
+        assert not page.errors, page.errors
