@@ -79,7 +79,10 @@ class AudioTrack:
         if rates and rate not in rates:
             rate = min(rates, key=lambda r: abs(r - rate))
         stream = output.add_stream(name, rate=rate)
-        layout = icc.layout.name if icc.layout and icc.layout.name else "stereo"
+        # WAV and raw PCM often carry unnamed layouts ("2 channels") that encoders refuse.
+        layout = icc.layout.name if icc.layout and icc.layout.name else ""
+        if not layout or layout.endswith("channels"):
+            layout = "mono" if icc.channels == 1 else "stereo"
         if name == "libopus" and icc.channels > 2:
             layout = "stereo"
         stream.codec_context.layout = layout

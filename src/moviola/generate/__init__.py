@@ -1,0 +1,1 @@
+"""Generated video: latent walks through an image generator (moviola latentwalk), beat tracking."""
