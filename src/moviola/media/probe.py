@@ -263,6 +263,9 @@ def _video_info(container, stream) -> VideoInfo:
     if duration is None and container.duration is not None:
         duration = Fraction(container.duration, av.time_base)
     frames = stream.frames or None
+    fmt = container.format.name
+    if (fmt == "image2" or fmt.endswith("_pipe")) and "%" not in str(container.name):
+        frames, duration = 1, 1 / rate  # one still image
     estimated = None if frames else (round(duration * rate) if duration else None)
     sar = stream.sample_aspect_ratio
     return VideoInfo(

@@ -7,7 +7,7 @@ options, the studio's forms and the docs are generated from those declarations.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -217,20 +217,20 @@ class Effect:
         """Container metadata the output must carry (e.g. a synthetic-content label)."""
         return {}
 
-    def process(self, frame: Frame) -> Frame | list[Frame]:
+    def process(self, frame: Frame) -> Frame | Iterable[Frame]:
         raise NotImplementedError
 
-    def process_batch(self, frames: list[Frame]) -> list[Frame]:
-        out: list[Frame] = []
+    def process_batch(self, frames: list[Frame]) -> Iterable[Frame]:
+        """Frames out for a batch in: a list, or a generator to stream many frames out of
+        few (the chain consumes it lazily)."""
         for frame in frames:
             result = self.process(frame)
             if isinstance(result, Frame):
-                out.append(result)
+                yield result
             else:
-                out.extend(result)
-        return out
+                yield from result
 
-    def flush(self) -> list[Frame]:
+    def flush(self) -> Iterable[Frame]:
         return []
 
     def close(self) -> None:

@@ -90,28 +90,29 @@ class Chain:
             timeline = effect.map_timeline(timeline)
         return timeline
 
-    def push(self, frames: list[Frame], start: int = 0) -> list[Frame]:
-        for i in range(start, len(self.effects)):
-            effect, buffer = self.effects[i], self._buffers[i]
-            buffer.extend(frames)
-            frames = []
-            size = max(1, effect.batch_size)
-            while len(buffer) >= size:
-                batch, buffer[:] = buffer[:size], buffer[size:]
-                frames.extend(effect.process_batch(batch))
-            if not frames:
-                return []
-        return frames
+    def push(self, frames: Iterable[Frame], start: int = 0) -> Iterator[Frame]:
+        """Frames out of the chain for ``frames`` in, lazily: an effect whose ``process_batch``
+        or ``flush`` returns a generator (a still turned into a long clip) streams its frames
+        one by one into the next effect and the encoder, so memory stays flat."""
+        if start == len(self.effects):
+            yield from frames
+            return
+        effect, buffer = self.effects[start], self._buffers[start]
+        size = max(1, effect.batch_size)
+        for frame in frames:
+            buffer.append(frame)
+            if len(buffer) >= size:
+                batch = buffer[:size]
+                del buffer[:size]
+                yield from self.push(effect.process_batch(batch), start + 1)
 
-    def finish(self) -> list[Frame]:
-        out: list[Frame] = []
+    def finish(self) -> Iterator[Frame]:
+        """Flush every effect in order, pushing what each still held through the rest."""
         for i, effect in enumerate(self.effects):
-            held = effect.process_batch(self._buffers[i]) if self._buffers[i] else []
-            self._buffers[i] = []
-            held.extend(effect.flush())
+            held, self._buffers[i] = self._buffers[i], []
             if held:
-                out.extend(self.push(held, i + 1))
-        return out
+                yield from self.push(effect.process_batch(held), i + 1)
+            yield from self.push(effect.flush(), i + 1)
 
     def close(self) -> None:
         for effect in self.effects:

@@ -1,0 +1,118 @@
+"""Parameters and set-up shared by the effects that need depth (depth, parallax). Not an effect
+(the registry skips modules whose name starts with "_")."""
+
+from __future__ import annotations
+
+import logging
+
+from moviola.errors import MoviolaError
+from moviola.media.frame import StreamInfo
+from moviola.pipeline import Param
+from moviola.vision.depth import DepthStream
+
+log = logging.getLogger("moviola")
+
+DEPTH_PARAMS = (
+    Param(
+        "method",
+        "str",
+        "auto",
+        "where depth comes from: model (an ONNX depth network, --model), motion (depth from "
+        "camera motion in a video, no weights), file (--depth); auto: file if --depth is given, "
+        "else model if --model is given, else motion",
+        choices=("auto", "model", "motion", "file"),
+    ),
+    Param(
+        "model",
+        "path",
+        None,
+        "ONNX monocular depth model: a Depth-Anything-V2-Small or MiDaS v2.1 small export "
+        "(none can be downloaded here; see docs/depth.md)",
+    ),
+    Param("depth", "path", None, "a depth map image (8/16-bit) or depth video of the input"),
+    Param(
+        "depth_near",
+        "str",
+        "white",
+        "which end of the supplied depth map is near",
+        choices=("white", "black"),
+    ),
+    Param(
+        "smooth",
+        "float",
+        0.6,
+        "temporal smoothing of depth in video (flow-warped, where consistent): 0 off .. 0.95",
+        min=0.0,
+        max=0.95,
+    ),
+    Param(
+        "gap",
+        "int",
+        3,
+        "depth from motion: frames between the two views (more: more parallax, more occlusion)",
+        min=1,
+        max=30,
+    ),
+    Param(
+        "focal",
+        "float",
+        1.0,
+        "depth from motion: assumed focal length as a multiple of the frame width "
+        "(1.0 ~ 53 degrees horizontal field of view)",
+        min=0.2,
+        max=5.0,
+    ),
+)
+
+
+def is_still(info: StreamInfo) -> bool:
+    """A single image: one frame, or (PNG and other image demuxers) no count and no duration."""
+    return info.frames == 1 or (info.frames is None and info.duration is None)
+
+
+def open_stream(effect, info: StreamInfo) -> DepthStream:
+    method = effect.method
+    if method == "auto":
+        method = "file" if effect.depth else "model" if effect.model else "motion"
+    if method == "motion" and is_still(info):
+        raise MoviolaError(
+            f"{effect.name}: depth from motion needs a video with camera motion and this input "
+            "is a single image: give --depth PATH (a depth map) or --model PATH (an ONNX depth "
+            "model)"
+        )
+    try:
+        return DepthStream(
+            method,
+            model=effect.model,
+            depth=effect.depth,
+            near=effect.depth_near,
+            gap=effect.gap,
+            smooth=effect.smooth,
+            focal=effect.focal,
+        )
+    except MoviolaError as e:
+        raise MoviolaError(f"{effect.name}: {e}") from None
+
+
+def check(effect) -> None:
+    if effect.method == "model" and not effect.model:
+        raise MoviolaError(
+            f"{effect.name}: --method model needs --model PATH (an ONNX export of "
+            "Depth-Anything-V2-Small or MiDaS small; no depth weights can be downloaded here, "
+            "see docs/depth.md); or use --method motion (video) or --depth PATH"
+        )
+    if effect.method == "file" and not effect.depth:
+        raise MoviolaError(f"{effect.name}: --method file needs --depth PATH")
+
+
+def report(effect, stream: DepthStream) -> None:
+    """Warn once at the end when depth from motion could not be measured for some frames."""
+    if stream.failed:
+        log.warning(
+            "%s: no camera motion could be measured for %d of %d frames (static camera, or "
+            "only things moving in the scene); their depth was carried over from the last "
+            "measured frame or left flat: give --depth or --model for such footage",
+            effect.name,
+            stream.failed,
+            stream.frames,
+        )
