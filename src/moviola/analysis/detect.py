@@ -27,7 +27,6 @@ _COCO_NAMES = {
     "diningtable": "dining table",
     "tvmonitor": "tv",
 }
-FACE_ID = "mediapipe-face-detection-short"
 
 
 @dataclass
@@ -161,90 +160,43 @@ class ObjectDetector:
         return found
 
 
-def _blazeface_anchors() -> np.ndarray:
-    """Anchor centres of BlazeFace short-range (SSD anchors, strides 8, 16, 16, 16, fixed
-    size): 16x16x2 + 8x8x6 = 896, in 0..1 coordinates."""
-    centres = []
-    for stride, per_cell in ((8, 2), (16, 6)):
-        n = 128 // stride
-        for y in range(n):
-            for x in range(n):
-                for _ in range(per_cell):
-                    centres.append(((x + 0.5) / n, (y + 0.5) / n))
-    return np.asarray(centres, np.float32)
-
-
 class FaceDetector:
-    """MediaPipe BlazeFace (short range: faces that fill a fair part of the picture, as in
-    close-ups and medium shots) through LiteRT. The frame is letterboxed into 128 x 128; with
-    ``tiles`` the frame is also searched in 2 x 2 overlapping tiles to find smaller faces."""
+    """Faces for shot descriptions: MediaPipe BlazeFace short range (moviola.vision.faces, run
+    under LiteRT), on the whole frame and, with ``tiles``, on 2 x 2 overlapping tiles of 60%
+    of the frame, so that the smaller faces of medium and wide shots are found too."""
 
-    def __init__(self, model_path: str | Path | None = None) -> None:
-        if model_path is None:
-            from moviola import models
+    def __init__(self) -> None:
+        from moviola.vision.faces import FaceDetector as BlazeFace
 
-            model_path = models.ensure(FACE_ID)
         try:
-            from ai_edge_litert.interpreter import Interpreter
+            self._blaze = BlazeFace(score_threshold=0.5)
         except ImportError as e:
             raise MoviolaError(
                 "face detection needs LiteRT: pip install 'moviola[analysis]' (ai-edge-litert)"
             ) from e
-        self.interp = Interpreter(model_path=str(model_path), num_threads=2)
-        self.interp.allocate_tensors()
-        self.input = self.interp.get_input_details()[0]["index"]
-        outs = {o["name"]: o["index"] for o in self.interp.get_output_details()}
-        self.reg, self.cls = outs["regressors"], outs["classificators"]
-        self.anchors = _blazeface_anchors()
         self._lock = threading.Lock()
-
-    def _detect(self, image: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        h, w = image.shape[:2]
-        side = max(h, w)
-        scale = 128 / side
-        rw, rh = max(1, round(w * scale)), max(1, round(h * scale))
-        canvas = np.zeros((128, 128, 3), np.float32)
-        ox, oy = (128 - rw) // 2, (128 - rh) // 2
-        small = cv2.resize(image[..., :3], (rw, rh), interpolation=cv2.INTER_AREA)
-        canvas[oy : oy + rh, ox : ox + rw] = small.astype(np.float32) / 127.5 - 1.0
-        with self._lock:
-            self.interp.set_tensor(self.input, canvas[None])
-            self.interp.invoke()
-            reg = self.interp.get_tensor(self.reg)[0]
-            score = _sigmoid(self.interp.get_tensor(self.cls)[0, :, 0])
-        sel = score > threshold
-        r = reg[sel]
-        a = self.anchors[sel]
-        cx = r[:, 0] / 128 + a[:, 0]
-        cy = r[:, 1] / 128 + a[:, 1]
-        bw, bh = r[:, 2] / 128, r[:, 3] / 128
-        boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], 1) * 128
-        boxes[:, [0, 2]] = (boxes[:, [0, 2]] - ox) / scale
-        boxes[:, [1, 3]] = (boxes[:, [1, 3]] - oy) / scale
-        return boxes, score[sel]
 
     def __call__(
         self, image: np.ndarray, threshold: float = 0.7, tiles: bool = True
     ) -> list[Detection]:
         h, w = image.shape[:2]
-        boxes, scores = self._detect(image, threshold)
-        all_boxes, all_scores = [boxes], [scores]
+        regions = [(0, 0, w, h)]
         if tiles:
             tw, th = int(w * 0.6), int(h * 0.6)
-            for ty in (0, h - th):
-                for tx in (0, w - tw):
-                    b, s = self._detect(image[ty : ty + th, tx : tx + tw], threshold)
-                    b[:, [0, 2]] += tx
-                    b[:, [1, 3]] += ty
-                    all_boxes.append(b)
-                    all_scores.append(s)
-        b = np.concatenate(all_boxes)
-        s = np.concatenate(all_scores)
-        if not len(s):
+            regions += [(tx, ty, tw, th) for ty in (0, h - th) for tx in (0, w - tw)]
+        boxes, scores = [], []
+        with self._lock:
+            for x, y, rw, rh in regions:
+                for face in self._blaze(image[y : y + rh, x : x + rw]):
+                    if face.score >= threshold:
+                        boxes.append(np.asarray(face.box, np.float64) + [x, y, x, y])
+                        scores.append(float(face.score))
+        if not scores:
             return []
+        b, sc = np.asarray(boxes), np.asarray(scores)
         b[:, [0, 2]] = b[:, [0, 2]].clip(0, w)
         b[:, [1, 3]] = b[:, [1, 3]].clip(0, h)
-        return [Detection("face", float(s[i]), *map(float, b[i])) for i in nms(b, s, 0.3)]
+        return [Detection("face", float(sc[i]), *map(float, b[i])) for i in nms(b, sc, 0.3)]
 
 
 _SHARED: dict[str, object] = {}

@@ -258,3 +258,12 @@ def _ncnn_session(path: Path, **kwargs: Any) -> Session:
 
 
 register_backend(".param", _ncnn_session)
+
+
+def _tflite_session(path: Path, **kwargs: Any) -> Session:
+    from .tflite_session import TfliteSession  # LiteRT is the optional `faces` extra
+
+    return TfliteSession(path, **kwargs)
+
+
+register_backend(".tflite", _tflite_session)

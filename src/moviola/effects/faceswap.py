@@ -1,0 +1,290 @@
+"""faceswap: put the face from a photo onto a face of the video (labelled as synthetic).
+
+Per frame: the faces are tracked (moviola.vision.faces: BlazeFace + 468-point mesh, ids, One Euro
+smoothing); the chosen face (the largest, or a track id) gets the photo's face, warped triangle
+by triangle from the photo's mesh onto the frame's mesh (a piecewise-affine map over a Delaunay
+triangulation of the 468 points, one ``cv2.remap``), its colour matched to the target face in Lab
+(mean and spread, eased over time so it does not flicker), and blended in with Poisson
+seamless cloning (``cv2.seamlessClone``). The inside of the target's mouth (the inner-lip
+polygon) is left out of the mask, so the target's own teeth and tongue show through.
+
+Honesty: the output carries the container tags ``moviola_synthetic`` and ``comment`` saying that
+it contains synthetic faces made by moviola faceswap, and a visible label in the picture unless
+``label`` is off (``--no-label``).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from moviola import __version__
+from moviola.errors import MoviolaError
+from moviola.media.frame import Frame, StreamInfo, to_uint8
+from moviola.pipeline import Effect, Param, register
+
+LABEL_TEXT = "SYNTHETIC FACE - moviola faceswap"
+TAG_TEXT = "contains synthetic faces made with moviola faceswap"
+
+
+def delaunay(points: np.ndarray) -> np.ndarray:
+    """Triangles (T x 3 indices) of a Delaunay triangulation of 2-D points."""
+    x0, y0 = points.min(0) - 10
+    x1, y1 = points.max(0) + 10
+    subdiv = cv2.Subdiv2D((int(x0), int(y0), int(x1 - x0) + 1, int(y1 - y0) + 1))
+    for p in points:
+        subdiv.insert((float(p[0]), float(p[1])))
+    tris = subdiv.getTriangleList().reshape(-1, 3, 2)
+    out = []
+    for tri in tris:
+        d = np.linalg.norm(points[None, :, :] - tri[:, None, :], axis=2)
+        idx = d.argmin(1)
+        if d[np.arange(3), idx].max() < 0.5 and len(set(idx)) == 3:
+            out.append(idx)
+    return np.asarray(out, np.int32)
+
+
+def triangle_affines(src: np.ndarray, dst: np.ndarray, tris: np.ndarray) -> np.ndarray:
+    """T x 2 x 3 affine maps taking each triangle of ``dst`` onto the same triangle of ``src``."""
+    d = np.concatenate([dst[tris], np.ones((len(tris), 3, 1))], axis=2)  # T x 3 x 3 (rows: pts)
+    s = src[tris]  # T x 3 x 2
+    # solve d @ M = s for M (3 x 2) per triangle; degenerate ones get a least-squares answer
+    d_t = np.transpose(d, (0, 2, 1))
+    gram = d_t @ d + np.eye(3) * 1e-6
+    m = np.linalg.solve(gram, d_t @ s)  # T x 3 x 2
+    return np.transpose(m, (0, 2, 1))
+
+
+def warp_face(
+    src_img: np.ndarray,
+    src_pts: np.ndarray,
+    dst_pts: np.ndarray,
+    tris: np.ndarray,
+    shape: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+    """The source face warped onto ``dst_pts``: (image of the box, coverage mask, box x,y,w,h)."""
+    h, w = shape
+    x0 = int(max(0, np.floor(dst_pts[:, 0].min()) - 1))
+    y0 = int(max(0, np.floor(dst_pts[:, 1].min()) - 1))
+    x1 = int(min(w, np.ceil(dst_pts[:, 0].max()) + 2))
+    y1 = int(min(h, np.ceil(dst_pts[:, 1].max()) + 2))
+    bw, bh = max(1, x1 - x0), max(1, y1 - y0)
+    ids = np.full((bh, bw), -1.0, np.float32)
+    local = dst_pts - [x0, y0]
+    for k, tri in enumerate(tris):
+        cv2.fillConvexPoly(
+            ids, np.round(local[tri] * 16).astype(np.int32), float(k), lineType=cv2.LINE_8, shift=4
+        )
+    idx = ids.astype(np.int32)
+    inside = idx >= 0
+    aff = triangle_affines(src_pts, dst_pts, tris)
+    ys, xs = np.nonzero(inside)
+    a = aff[idx[inside]]
+    gx, gy = xs + x0, ys + y0
+    map_x = np.full((bh, bw), -1, np.float32)
+    map_y = np.full((bh, bw), -1, np.float32)
+    map_x[inside] = a[:, 0, 0] * gx + a[:, 0, 1] * gy + a[:, 0, 2]
+    map_y[inside] = a[:, 1, 0] * gx + a[:, 1, 1] * gy + a[:, 1, 2]
+    warped = cv2.remap(src_img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return warped, inside.astype(np.uint8) * 255, (x0, y0, bw, bh)
+
+
+# the face outline for the mask: the mesh's oval from temple to temple round the chin, closed
+# over the top along the brows (lifted a little) instead of the forehead
+_OVAL_LOW = [
+    389,
+    356,
+    454,
+    323,
+    361,
+    288,
+    397,
+    365,
+    379,
+    378,
+    400,
+    377,
+    152,
+    148,
+    176,
+    149,
+    150,
+    136,
+    172,
+    58,
+    132,
+    93,
+    234,
+    127,
+    162,
+]
+_BROWS_TOP = [70, 63, 105, 66, 107, 336, 296, 334, 293, 300]
+
+
+def face_outline(points: np.ndarray, lift: float = 0.08) -> np.ndarray:
+    """Outline polygon (N x 2) of the skin to replace: chin to temples, and the brows' top
+    lifted by ``lift`` x the eye distance."""
+    a, b = points[33, :2], points[263, :2]
+    eye = b - a
+    dist = float(np.hypot(*eye)) or 1.0
+    up = np.array([eye[1], -eye[0]]) / dist  # perpendicular to the eyes, towards the forehead
+    brows = points[_BROWS_TOP, :2] + up * lift * dist
+    return np.concatenate([points[_OVAL_LOW, :2], brows])
+
+
+def lab_stats(img: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(np.float32)
+    sel = lab[mask > 0]
+    if len(sel) < 10:
+        return np.zeros(3, np.float32), np.ones(3, np.float32)
+    return sel.mean(0), sel.std(0) + 1e-3
+
+
+def draw_label(image: np.ndarray, text: str = LABEL_TEXT) -> np.ndarray:
+    """The visible synthetic-content label: white text on a dark band, bottom left."""
+    h, w = image.shape[:2]
+    scale = max(0.4, min(1.2, w / 1100))
+    thick = max(1, round(scale * 2))
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+    pad = max(4, th // 2)
+    x, y = pad, h - pad - base
+    band = image[y - th - pad : h, 0 : tw + 2 * pad]
+    band[:] = (band.astype(np.float32) * 0.35).astype(np.uint8)
+    cv2.putText(
+        image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thick, cv2.LINE_AA
+    )
+    return image
+
+
+@register
+class FaceSwap(Effect):
+    name = "faceswap"
+    summary = (
+        "put the face from a photo onto a face of the video (mesh warp, colour match, seamless "
+        "blend); tagged and labelled as synthetic"
+    )
+    kind = "model"
+    context_frames = None  # tracking and smoothing carry state from frame to frame
+    params = (
+        Param("face", "path", None, "photo with the face to put in (required)"),
+        Param(
+            "target",
+            "str",
+            "largest",
+            "which face of the video: 'largest', or a track id (0, 1, ... as `moviola faces` "
+            "numbers them)",
+        ),
+        Param(
+            "blend",
+            "str",
+            "seamless",
+            "how the face is blended in",
+            choices=("seamless", "feather"),
+        ),
+        Param("color", "bool", True, "match the face's colour to the target's"),
+        Param("label", "bool", True, "draw the visible 'synthetic face' label (--no-label: off)"),
+        Param("max_faces", "int", 4, "most faces tracked at once", min=1, max=16),
+    )
+
+    def validate(self) -> None:
+        if not self.face:
+            raise MoviolaError("faceswap: --face PHOTO is required")
+        if self.target != "largest" and not str(self.target).isdigit():
+            raise MoviolaError("faceswap: --target must be 'largest' or a track id (0, 1, ...)")
+
+    def tags(self) -> dict[str, str]:
+        return {
+            "moviola_synthetic": f"faces; faceswap; moviola {__version__}",
+            "comment": TAG_TEXT,
+        }
+
+    def configure(self, info: StreamInfo) -> StreamInfo:
+        from moviola.vision.faces import FaceDetector, FaceMesh, FaceTracker, roi_from_detection
+
+        bgr = cv2.imread(str(self.face), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise MoviolaError(f"faceswap: cannot read the face photo {self.face}")
+        photo = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        dets = FaceDetector()(photo)
+        if not dets:
+            raise MoviolaError(f"faceswap: no face found in {self.face}")
+        det = max(dets, key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
+        points, score = FaceMesh()(photo, roi_from_detection(det))
+        if score < 0.5:
+            raise MoviolaError(f"faceswap: no clear face in {self.face}")
+        self._photo = photo
+        self._src = points[:, :2].astype(np.float64)
+        self._tris = delaunay(self._src)
+        self._tracker = FaceTracker(max_faces=self.max_faces)
+        self._stats: tuple[np.ndarray, np.ndarray] | None = None
+        return info
+
+    def _pick(self, faces):
+        if not faces:
+            return None
+        if self.target == "largest":
+            return max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+        wanted = int(self.target)
+        return next((f for f in faces if f.id == wanted), None)
+
+    def process(self, frame: Frame) -> Frame:
+        from moviola.vision.faces import LIPS_INNER
+
+        image = to_uint8(frame.image)[..., :3]
+        faces = self._tracker.update(image, float(frame.time))
+        face = self._pick(faces)
+        out = image.copy()
+        if face is not None:
+            out = self._swap(out, face.landmarks[:, :2].astype(np.float64), LIPS_INNER)
+        if self.label:
+            draw_label(out)
+        return frame.with_image(out)
+
+    def _swap(self, image: np.ndarray, dst: np.ndarray, lips_inner) -> np.ndarray:
+        h, w = image.shape[:2]
+        warped, mask, (x0, y0, bw, bh) = warp_face(self._photo, self._src, dst, self._tris, (h, w))
+        if mask.sum() < 255 * 64:
+            return image
+        # the skin from the brows down (the photo's hair on the forehead stays out), less the
+        # inside of the target's mouth
+        outline = np.round((face_outline(dst) - [x0, y0]) * 16).astype(np.int32)
+        keep = np.zeros_like(mask)
+        cv2.fillPoly(keep, [outline], 255, lineType=cv2.LINE_8, shift=4)
+        mask &= keep
+        mouth = np.round((dst[lips_inner] - [x0, y0]) * 16).astype(np.int32)
+        cv2.fillPoly(mask, [mouth], 0, lineType=cv2.LINE_8, shift=4)
+        mask = cv2.erode(mask, np.ones((3, 3), np.uint8))
+        region = image[y0 : y0 + bh, x0 : x0 + bw]
+        if self.color:
+            s_mean, s_std = lab_stats(warped, mask)
+            t_mean, t_std = lab_stats(region, mask)
+            if self._stats is not None:  # ease the target's statistics over time
+                t_mean = 0.7 * self._stats[0] + 0.3 * t_mean
+                t_std = 0.7 * self._stats[1] + 0.3 * t_std
+            self._stats = (t_mean, t_std)
+            lab = cv2.cvtColor(warped, cv2.COLOR_RGB2LAB).astype(np.float32)
+            lab = (lab - s_mean) * (t_std / s_std) + t_mean
+            warped = cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+        if self.blend == "seamless":
+            try:
+                return self._clone(image, warped, mask, x0, y0)
+            except cv2.error:
+                pass  # too close to the frame's edge for Poisson blending: feather instead
+        alpha = cv2.GaussianBlur(mask.astype(np.float32) / 255, (0, 0), max(1.5, bw / 40))
+        alpha = np.minimum(alpha, mask.astype(np.float32) / 255 + 0.0)[..., None]
+        blended = warped.astype(np.float32) * alpha + region.astype(np.float32) * (1 - alpha)
+        image[y0 : y0 + bh, x0 : x0 + bw] = blended.astype(np.uint8)
+        return image
+
+    @staticmethod
+    def _clone(image, warped, mask, x0, y0) -> np.ndarray:
+        h, w = image.shape[:2]
+        rx, ry, rw, rh = cv2.boundingRect(mask)
+        if rw < 4 or rh < 4 or x0 + rx < 1 or y0 + ry < 1:
+            raise cv2.error("mask at the edge")
+        if x0 + rx + rw > w - 1 or y0 + ry + rh > h - 1:
+            raise cv2.error("mask at the edge")
+        src = warped[ry : ry + rh, rx : rx + rw]
+        m = mask[ry : ry + rh, rx : rx + rw]
+        centre = (x0 + rx + rw // 2, y0 + ry + rh // 2)
+        return cv2.seamlessClone(src, image, m, centre, cv2.NORMAL_CLONE)
