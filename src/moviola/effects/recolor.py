@@ -178,9 +178,9 @@ class Recolor(Effect):
             self._target = self._measure_reference()
         self._matte = None
         if self.subject or self.background:
-            from moviola.effects.matte import Matte
+            from moviola.pipeline import registry  # effects meet only through the registry
 
-            self._matte = Matte(model="rvm", matte_only=True)
+            self._matte = registry.create("matte", model="rvm", matte_only=True)
             self._matte.configure(info)
         log.info("recolor: %s", self.method_label)
         return info

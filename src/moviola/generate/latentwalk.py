@@ -366,11 +366,12 @@ class WalkSettings:
         if s.audio is not None and not Path(s.audio).expanduser().is_file():
             raise MoviolaError(f"audio file not found: {s.audio}")
         if s.upscale is not None:
-            from moviola.effects.upscale import MODEL_CHOICES
+            from moviola.pipeline import registry
 
-            if s.upscale not in MODEL_CHOICES:
+            choices = next(p.choices for p in registry.get("upscale").params if p.name == "model")
+            if s.upscale not in choices:
                 raise MoviolaError(
-                    f"upscale model must be one of {', '.join(MODEL_CHOICES)}, not {s.upscale!r}"
+                    f"upscale model must be one of {', '.join(choices)}, not {s.upscale!r}"
                 )
         return s
 
