@@ -573,13 +573,15 @@ def test_one_studio_per_data_folder_and_port(studio, tmp_path):
 
 # -- the editing view -----------------------------------------------------------------------------
 def test_editing_view_hides_itself_without_analysis(monkeypatch):
+    import sys
+
     from moviola.studio import editing
 
-    monkeypatch.setattr(editing, "_module", lambda name: None)
+    monkeypatch.setitem(sys.modules, "moviola.analysis.shots", None)  # import fails
     status = editing.available()
     assert status["shots"] is False and status["search"] is False
-    assert "shot detection" in status["message"]
-    assert status["export_formats"] == ["csv", "json"]
+    assert "moviola[analysis]" in status["message"]
+    assert status["export_formats"] == []
 
 
 def test_shots_search_and_exports(tmp_path, real_footage, megamind):

@@ -8,6 +8,7 @@ import logging
 from moviola.errors import MoviolaError
 from moviola.media.frame import StreamInfo
 from moviola.pipeline import Param
+from moviola.pipeline.effect import Effect
 from moviola.vision.depth import DepthStream
 
 log = logging.getLogger("moviola")
@@ -116,3 +117,26 @@ def report(effect, stream: DepthStream) -> None:
             stream.failed,
             stream.frames,
         )
+
+
+class DepthEffect(Effect):
+    """What depth and parallax share: a DepthStream opened in configure, its source in the
+    output's tags and repr, closed at the end."""
+
+    stream: DepthStream | None = None
+
+    def validate(self) -> None:
+        check(self)
+
+    def tags(self) -> dict[str, str]:
+        if self.stream is None:
+            return {}
+        return {"moviola_depth_source": f"{self.stream.label}: {self.stream.source}"}
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+
+    def __repr__(self) -> str:
+        base = super().__repr__()
+        return base if self.stream is None else f"{base[:-1]}, source={self.stream.label!r})"

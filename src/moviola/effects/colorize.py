@@ -49,6 +49,7 @@ import numpy as np
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_float, to_uint8
+from moviola.media.still import read_rgb
 from moviola.pipeline import Effect, Param, register
 from moviola.pipeline.effect import parse_color
 from moviola.vision.color import gray_lightness, guided_filter, lab_to_rgb, rgb_to_lab
@@ -637,11 +638,7 @@ class ModelColorizer:
 
 
 def _read_rgb(path: Path) -> np.ndarray:
-    data = np.fromfile(str(path), np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    if image is None:
-        raise MoviolaError(f"colorize: cannot read the image {path}")
-    return to_float(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    return to_float(read_rgb(path, "reference image"))
 
 
 __all__ = [

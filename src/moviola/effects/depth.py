@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from moviola.effects._depth_common import DEPTH_PARAMS, check, open_stream, report
+from moviola.effects._depth_common import DEPTH_PARAMS, DepthEffect, open_stream, report
 from moviola.media.frame import Frame, StreamInfo, like
-from moviola.pipeline import Effect, Param, register
+from moviola.pipeline import Param, register
 from moviola.vision.depth import colorize
 
 
 @register
-class Depth(Effect):
+class Depth(DepthEffect):
     name = "depth"
     summary = (
         "Depth map of every frame (near = bright): from camera motion in a video (no weights), "
@@ -32,20 +32,11 @@ class Depth(Effect):
     )
     context_frames = 30  # temporal smoothing converges within about a second
 
-    def validate(self) -> None:
-        check(self)
-
     def configure(self, info: StreamInfo) -> StreamInfo:
         self.stream = open_stream(self, info)
         self._dtype = np.dtype(info.dtype)
         deep = self._dtype == np.uint16
         return info.evolve(alpha=False, bit_depth=16 if deep else info.bit_depth)
-
-    def tags(self) -> dict[str, str]:
-        stream = getattr(self, "stream", None)
-        if stream is None:
-            return {}
-        return {"moviola_depth_source": f"{stream.label}: {stream.source}"}
 
     def _out(self, pairs) -> list[Frame]:
         return [f.with_image(like(colorize(d, self.colormap), self._dtype)) for f, d in pairs]
@@ -57,13 +48,3 @@ class Depth(Effect):
         out = self._out(self.stream.flush())
         report(self, self.stream)
         return out
-
-    def close(self) -> None:
-        stream = getattr(self, "stream", None)
-        if stream is not None:
-            stream.close()
-
-    def __repr__(self) -> str:
-        stream = getattr(self, "stream", None)
-        base = super().__repr__()
-        return base if stream is None else f"{base[:-1]}, source={stream.label!r})"

@@ -37,6 +37,7 @@ import numpy as np
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_float, to_uint8
+from moviola.media.still import read_rgb
 from moviola.pipeline import Effect, Param, register
 from moviola.pipeline.effect import parse_color
 
@@ -403,11 +404,7 @@ def cover(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def _load_image(path: Path, size: tuple[int, int]) -> np.ndarray:
-    data = np.fromfile(str(path), np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)
-    if image is None:
-        raise MoviolaError(f"matte: cannot read the background image {path}")
-    image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    image = read_rgb(path, "background image", deep=True)
     return cover(to_float(image) if image.dtype != np.float32 else image, size)
 
 

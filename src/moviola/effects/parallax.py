@@ -30,10 +30,16 @@ from fractions import Fraction
 
 import numpy as np
 
-from moviola.effects._depth_common import DEPTH_PARAMS, check, is_still, open_stream, report
+from moviola.effects._depth_common import (
+    DEPTH_PARAMS,
+    DepthEffect,
+    is_still,
+    open_stream,
+    report,
+)
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_float
-from moviola.pipeline import Effect, Param, register
+from moviola.pipeline import Param, register
 from moviola.vision.viewsynth import (
     Layers,
     View,
@@ -75,7 +81,7 @@ def camera(move: str, t: float, amount: float, focus: float) -> View:
 
 
 @register
-class Parallax(Effect):
+class Parallax(DepthEffect):
     name = "parallax"
     summary = (
         "3D photo: a virtual camera move (dolly, zoom, circle, swing, Ken Burns, dolly zoom) "
@@ -128,9 +134,6 @@ class Parallax(Effect):
     )
     context_frames = 30
 
-    def validate(self) -> None:
-        check(self)
-
     # -- life cycle -----------------------------------------------------------------------------
     def configure(self, info: StreamInfo) -> StreamInfo:
         self.stream = open_stream(self, info)
@@ -155,12 +158,6 @@ class Parallax(Effect):
                 alpha=False,
             )
         return info.evolve(width=width, alpha=False)
-
-    def tags(self) -> dict[str, str]:
-        stream = getattr(self, "stream", None)
-        if stream is None:
-            return {}
-        return {"moviola_depth_source": f"{stream.label}: {stream.source}"}
 
     def _views(self, t: float) -> list[View]:
         base = camera(self.move, t, self.amount, self._focus)
@@ -230,13 +227,3 @@ class Parallax(Effect):
     def flush(self) -> Iterator[Frame]:
         yield from self._make(self.stream.flush())
         report(self, self.stream)
-
-    def close(self) -> None:
-        stream = getattr(self, "stream", None)
-        if stream is not None:
-            stream.close()
-
-    def __repr__(self) -> str:
-        stream = getattr(self, "stream", None)
-        base = super().__repr__()
-        return base if stream is None else f"{base[:-1]}, source={stream.label!r})"

@@ -40,6 +40,7 @@ import numpy as np
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_float
+from moviola.media.still import read_rgb
 from moviola.pipeline import Effect, Param, register
 from moviola.vision.color import (
     ColorStats,
@@ -325,11 +326,7 @@ def _small(rgb: np.ndarray) -> np.ndarray:
 
 
 def _read_rgb(path: Path) -> np.ndarray:
-    data = np.fromfile(str(path), np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    if image is None:
-        raise MoviolaError(f"recolor: cannot read the image {path}")
-    return to_float(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    return to_float(read_rgb(path, "reference image"))
 
 
 __all__ = ["Recolor", "hue_weight"]
