@@ -7,6 +7,7 @@ called, never when moviola is imported.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,3 +36,40 @@ def load_torch_checkpoint(path: str | Path) -> Any:
     except Exception as e:  # torch raises UnpicklingError / RuntimeError variants
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise MoviolaError(f"cannot load checkpoint {path} safely: {first}") from e
+
+
+# The torch whose exporter wrote the ONNX files whose sha256 the catalog records.
+EXPORT_TORCH = "2.13.0"
+
+
+def checkpoint_to_onnx(
+    checkpoint: Path,
+    out: Path,
+    *,
+    what: str,
+    build: Callable[[Mapping], Any],
+    export: Callable[[Any, Path], None],
+    check: Callable[[Any, Path], float],
+    tolerance: float,
+    state_key: str | None = None,
+) -> Path:
+    """A PyTorch checkpoint to a verified ONNX file: load it safely, ``build`` our own network
+    from its state dict (at ``state_key`` when the checkpoint holds more), ``export`` it, and
+    ``check`` that ONNX Runtime agrees with torch within ``tolerance``."""
+    torch = require("torch")
+    if torch.__version__.split("+")[0] != EXPORT_TORCH:
+        raise MoviolaError(
+            f"converting {what} to ONNX needs torch {EXPORT_TORCH} (its exporter writes the file "
+            f"whose sha256 is recorded); found {torch.__version__}: pip install 'moviola[convert]'"
+        )
+    loaded = load_torch_checkpoint(checkpoint)
+    state = loaded.get(state_key) if state_key and isinstance(loaded, Mapping) else loaded
+    if not isinstance(state, Mapping):
+        inside = f"no {state_key}" if state_key else "no state dict"
+        raise MoviolaError(f"not a {what} checkpoint: {inside} inside")
+    net = build(state)
+    export(net, out)
+    worst = check(net, out)
+    if worst > tolerance:
+        raise MoviolaError(f"ONNX export of {what} differs from torch by {worst:.6f}")
+    return out

@@ -32,7 +32,6 @@ OPSET = 17
 #: The checkpoint's layers: positions of the transposed convolutions inside ``main``.
 CONV_INDICES = (0, 3, 6, 9, 12)
 #: The torch release whose exporter writes the byte-identical ONNX file the catalog records.
-TORCH_VERSION = "2.13.0"
 #: Largest difference allowed between ONNX Runtime and torch (pixels in -1..1).
 TOLERANCE = 1e-4
 
@@ -144,23 +143,15 @@ def check_onnx(net: Any, path: str | Path, batch: int = 5) -> float:
 
 def convert_checkpoint(inputs: Mapping[str, Path], out_dir: Path, name: str) -> Path:
     """The ``dcgan-faces64`` conversion: ``weights.tar`` -> verified ONNX file ``out_dir/name``."""
-    from moviola.models.convert import load_torch_checkpoint
+    from moviola.models.convert import checkpoint_to_onnx
 
-    torch = _torch()
-    if torch.__version__.split("+")[0] != TORCH_VERSION:
-        raise MoviolaError(
-            f"converting DCGAN to ONNX needs torch {TORCH_VERSION} (its exporter writes the file "
-            f"whose sha256 is recorded); found {torch.__version__}: "
-            "pip install 'moviola[convert]'"
-        )
-    checkpoint = load_torch_checkpoint(inputs["weights.tar"])
-    state = checkpoint.get("netG_state_dict") if isinstance(checkpoint, Mapping) else None
-    if not isinstance(state, Mapping):
-        raise MoviolaError("not a DCGAN checkpoint: no netG_state_dict inside")
-    net = build_generator(state)
-    path = Path(out_dir) / name
-    export_onnx(net, path)
-    worst = check_onnx(net, path)
-    if worst > TOLERANCE:
-        raise MoviolaError(f"ONNX export of DCGAN differs from torch by {worst:.6f}")
-    return path
+    return checkpoint_to_onnx(
+        inputs["weights.tar"],
+        Path(out_dir) / name,
+        what="DCGAN",
+        build=build_generator,
+        export=export_onnx,
+        check=check_onnx,
+        tolerance=TOLERANCE,
+        state_key="netG_state_dict",
+    )

