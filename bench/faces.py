@@ -16,7 +16,10 @@ with fresh Gaussian noise (sigma 2 grey levels): the face does not move, so any 
 is jitter. Reported: mean frame-to-frame landmark motion in pixels (all 468 points), raw model
 output and One Euro smoothed, and their ratio.
 
-    .venv/bin/python bench/faces.py [--frames 120] [--write docs/faces.md]
+    .venv/bin/python bench/faces.py [--frames 120] [--only tracking|puppet] [--write docs/faces.md]
+
+puppet speed: the astronaut portrait (scaled to 480x480, 720x720) driven by the same Megamind
+frames; per frame: driver tracking, motion transfer, whole-portrait mesh warp, mouth, label.
 """
 
 from __future__ import annotations
@@ -95,6 +98,67 @@ def time_swap(frames, rate=24.0) -> float:
     return len(frames) / (time.perf_counter() - t0)
 
 
+def time_puppet(frames, height: int, tmp: Path) -> float:
+    """puppet (driver tracking + relative motion + mesh warp of the whole portrait + mouth +
+    label) per frame: the astronaut portrait scaled to height x height, driven by ``frames``."""
+    from fractions import Fraction
+
+    from moviola.effects.puppet import Puppet
+    from moviola.media.frame import Frame, StreamInfo
+
+    portrait = tmp / f"portrait_{height}.png"
+    cv2.imwrite(str(portrait), cv2.resize(cv2.imread(str(PHOTO)), (height, height)))
+    effect = Puppet(portrait=str(portrait))
+    h, w = frames[0].shape[:2]
+    effect.configure(StreamInfo(w, h, Fraction(24), Fraction(1, 24)))
+    effect.process(Frame(frames[0], Fraction(0), Fraction(1, 24), 0))  # warm-up
+    t0 = time.perf_counter()
+    for i, img in enumerate(frames[1:], 1):
+        effect.process(Frame(img, Fraction(i, 24), Fraction(1, 24), i))
+    return (len(frames) - 1) / (time.perf_counter() - t0)
+
+
+def puppet_section(args) -> None:
+    import tempfile
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for height in (480, 720):
+            frames = megamind_frames(args.frames, height)
+            fps = time_puppet(frames, height, Path(tmp))
+            size = f"{frames[0].shape[1]}x{frames[0].shape[0]}"
+            rows.append((height, size, fps))
+            print(f"puppet {height}p: driver {size}, portrait {height}x{height}: {fps:.1f} fps")
+    if args.write:
+        cmd = (
+            "    .venv/bin/python bench/faces.py --only puppet"
+            + (f" --frames {args.frames}" if args.frames != 120 else "")
+            + f" --write {args.write}"
+        )
+        lines = [
+            "## Puppet speed",
+            "",
+            cmd,
+            "",
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (a busy, "
+            "shared 2-core machine when these were taken: absolute figures are low), LiteRT CPU. "
+            f"Driver: Megamind.avi, first {args.frames} frames, scaled; portrait: the astronaut "
+            "photo scaled to a square of the same height. Per frame: tracking the driver's face, "
+            "pose + expression transfer, One Euro smoothing, the piecewise-affine warp of the "
+            "whole portrait, mouth painting and the label (no decode or encode). No peer to run "
+            "side by side here (Avatarify / first-order-motion need weights that are not "
+            "reachable offline).",
+            "",
+            "| output | driver | puppet fps |",
+            "|---|---|---|",
+        ]
+        for height, size, fps in rows:
+            lines.append(f"| {height}x{height} | {size} | {fps:.1f} |")
+        lines.append("")
+        write_section(args.write, "\n".join(lines), title="# Faces")
+        print(f"wrote {args.write}")
+
+
 def still_clip(count: int, sigma: float = 2.0, seed: int = 0):
     photo = cv2.cvtColor(cv2.imread(str(PHOTO)), cv2.COLOR_BGR2RGB)
     canvas = np.full((480, 640, 3), 40, np.uint8)
@@ -134,7 +198,16 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=120, help="frames per speed run (120)")
     ap.add_argument("--still", type=int, default=90, help="frames of the still clip (90)")
     ap.add_argument("--write", type=Path, help="write the figures into this markdown file")
+    ap.add_argument(
+        "--only",
+        choices=("tracking", "puppet"),
+        help="run one part: tracking (+ faceswap, jitter) or puppet",
+    )
     args = ap.parse_args()
+    if args.only != "tracking":
+        puppet_section(args)
+    if args.only == "puppet":
+        return
 
     rows = []
     for height in (480, 720):

@@ -171,8 +171,14 @@ class FaceSwap(Effect):
             "target",
             "str",
             "largest",
-            "which face of the video: 'largest', or a track id (0, 1, ... as `moviola faces` "
-            "numbers them)",
+            "which face of the video: 'largest', 'reference' (the one most like the "
+            "--reference photo), or a track id (0, 1, ... as `moviola faces` numbers them)",
+        ),
+        Param(
+            "reference",
+            "path",
+            None,
+            "photo of the person to replace, for --target reference",
         ),
         Param(
             "blend",
@@ -189,8 +195,12 @@ class FaceSwap(Effect):
     def validate(self) -> None:
         if not self.face:
             raise MoviolaError("faceswap: --face PHOTO is required")
-        if self.target != "largest" and not str(self.target).isdigit():
-            raise MoviolaError("faceswap: --target must be 'largest' or a track id (0, 1, ...)")
+        if self.target not in ("largest", "reference") and not str(self.target).isdigit():
+            raise MoviolaError(
+                "faceswap: --target must be 'largest', 'reference' or a track id (0, 1, ...)"
+            )
+        if self.target == "reference" and not self.reference:
+            raise MoviolaError("faceswap: --target reference needs --reference PHOTO")
 
     def tags(self) -> dict[str, str]:
         return {
@@ -217,6 +227,18 @@ class FaceSwap(Effect):
         self._tris = delaunay(self._src)
         self._tracker = FaceTracker(max_faces=self.max_faces)
         self._stats: tuple[np.ndarray, np.ndarray] | None = None
+        self._wanted = None  # shape descriptor of the reference photo's face
+        self._unlike: dict[int, float] = {}  # per track: how unlike the reference (eased)
+        if self.target == "reference":
+            from moviola.vision.faces import mesh_of_photo, shape_descriptor
+
+            ref = cv2.imread(str(self.reference), cv2.IMREAD_COLOR)
+            if ref is None:
+                raise MoviolaError(f"faceswap: cannot read the reference photo {self.reference}")
+            ref_mesh = mesh_of_photo(cv2.cvtColor(ref, cv2.COLOR_BGR2RGB))
+            if ref_mesh is None:
+                raise MoviolaError(f"faceswap: no face found in the reference {self.reference}")
+            self._wanted = shape_descriptor(ref_mesh)
         return info
 
     def _pick(self, faces):
@@ -224,8 +246,26 @@ class FaceSwap(Effect):
             return None
         if self.target == "largest":
             return max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+        if self.target == "reference":
+            return self._most_like_reference(faces)
         wanted = int(self.target)
         return next((f for f in faces if f.id == wanted), None)
+
+    def _most_like_reference(self, faces):
+        """The face whose mesh shape (pose-free, see vision.faces.shape_descriptor) is most like
+        the reference photo's; each track's distance is eased over its frames, so one odd frame
+        (a blink, a turn) does not swap the target."""
+        from moviola.vision.faces import shape_descriptor, shape_distance
+
+        best, best_d = None, float("inf")
+        for face in faces:
+            d = shape_distance(shape_descriptor(face.raw_landmarks), self._wanted)
+            prev = self._unlike.get(face.id)
+            d = d if prev is None else 0.8 * prev + 0.2 * d
+            self._unlike[face.id] = d
+            if d < best_d:
+                best, best_d = face, d
+        return best
 
     def process(self, frame: Frame) -> Frame:
         from moviola.vision.faces import LIPS_INNER
@@ -233,6 +273,7 @@ class FaceSwap(Effect):
         image = to_uint8(frame.image)[..., :3]
         faces = self._tracker.update(image, float(frame.time))
         face = self._pick(faces)
+        self.last_target = face  # the face replaced in this frame (None: none), for tools
         out = image.copy()
         if face is not None:
             out = self._swap(out, face.landmarks[:, :2].astype(np.float64), LIPS_INNER)

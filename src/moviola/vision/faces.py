@@ -582,3 +582,65 @@ def draw_faces(image: np.ndarray, faces: list[Face], *, dots: bool = True) -> np
             cv2.LINE_AA,
         )
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Geometry helpers: a photo's mesh, similarity fits, a shape descriptor
+# --------------------------------------------------------------------------------------------
+
+# mesh points that move little with expression (eye corners, nose, brows' inner ends, temples,
+# forehead, upper cheeks): for head pose and for comparing face shapes
+STABLE_POINTS = [
+    33, 133, 362, 263,  # eye corners
+    1, 4, 5, 6, 168, 197, 195, 98, 327,  # nose bridge, tip, nostrils
+    55, 107, 336, 285,  # inner brows
+    10, 151, 9, 109, 338,  # forehead
+    127, 356, 234, 454, 162, 389,  # temples
+    116, 345, 50, 280, 205, 425,  # cheeks
+]  # fmt: skip
+
+
+def mesh_of_photo(image: np.ndarray, *, min_presence: float = 0.5) -> np.ndarray | None:
+    """The 468 x 3 mesh of the largest face of a still image (RGB), or None when there is none.
+
+    The mesh is refined once on the ROI of its own landmarks, as tracking would do."""
+    dets = FaceDetector()(image)
+    if not dets:
+        return None
+    det = max(dets, key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
+    mesh = FaceMesh()
+    points, score = mesh(image, roi_from_detection(det))
+    if score < min_presence:
+        return None
+    again, score2 = mesh(image, roi_from_landmarks(points))
+    return again if score2 >= min_presence else points
+
+
+def umeyama(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Least-squares similarity (Umeyama 1991) taking ``src`` onto ``dst`` (N x d points):
+    scale s, rotation R (d x d, no reflection) and translation t with dst ~ s R src + t."""
+    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
+    mu_s, mu_d = src.mean(0), dst.mean(0)
+    a, b = src - mu_s, dst - mu_d
+    var = (a**2).sum() / len(src)
+    cov = b.T @ a / len(src)
+    u, sig, vt = np.linalg.svd(cov)
+    d = np.ones(len(sig))
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        d[-1] = -1
+    rot = u @ np.diag(d) @ vt
+    scale = float((sig * d).sum() / max(var, 1e-12))
+    return scale, rot, mu_d - scale * rot @ mu_s
+
+
+def shape_descriptor(points: np.ndarray) -> np.ndarray:
+    """A pose-free description of a face's shape: the pairwise 3-D distances of the stable mesh
+    points (invariant to rotation and position), divided by their mean (invariant to size)."""
+    p = np.asarray(points, np.float64)[STABLE_POINTS, :3]
+    d = np.linalg.norm(p[:, None] - p[None], axis=-1)[np.triu_indices(len(p), 1)]
+    return d / max(d.mean(), 1e-9)
+
+
+def shape_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """How unlike two shape descriptors are (mean relative difference; 0: the same shape)."""
+    return float(np.mean(np.abs(a - b) / (0.5 * (a + b) + 1e-9)))
