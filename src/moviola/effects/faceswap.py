@@ -21,103 +21,18 @@ import numpy as np
 from moviola import __version__
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, to_uint8
+from moviola.media.still import read_rgb
 from moviola.pipeline import Effect, Param, register
+from moviola.vision.faces import FACE_OVAL
+from moviola.vision.meshwarp import delaunay, draw_label, warp_face
 
 LABEL_TEXT = "SYNTHETIC FACE - moviola faceswap"
 TAG_TEXT = "contains synthetic faces made with moviola faceswap"
 
 
-def delaunay(points: np.ndarray) -> np.ndarray:
-    """Triangles (T x 3 indices) of a Delaunay triangulation of 2-D points."""
-    x0, y0 = points.min(0) - 10
-    x1, y1 = points.max(0) + 10
-    subdiv = cv2.Subdiv2D((int(x0), int(y0), int(x1 - x0) + 1, int(y1 - y0) + 1))
-    for p in points:
-        subdiv.insert((float(p[0]), float(p[1])))
-    tris = subdiv.getTriangleList().reshape(-1, 3, 2)
-    out = []
-    for tri in tris:
-        d = np.linalg.norm(points[None, :, :] - tri[:, None, :], axis=2)
-        idx = d.argmin(1)
-        if d[np.arange(3), idx].max() < 0.5 and len(set(idx)) == 3:
-            out.append(idx)
-    return np.asarray(out, np.int32)
-
-
-def triangle_affines(src: np.ndarray, dst: np.ndarray, tris: np.ndarray) -> np.ndarray:
-    """T x 2 x 3 affine maps taking each triangle of ``dst`` onto the same triangle of ``src``."""
-    d = np.concatenate([dst[tris], np.ones((len(tris), 3, 1))], axis=2)  # T x 3 x 3 (rows: pts)
-    s = src[tris]  # T x 3 x 2
-    # solve d @ M = s for M (3 x 2) per triangle; degenerate ones get a least-squares answer
-    d_t = np.transpose(d, (0, 2, 1))
-    gram = d_t @ d + np.eye(3) * 1e-6
-    m = np.linalg.solve(gram, d_t @ s)  # T x 3 x 2
-    return np.transpose(m, (0, 2, 1))
-
-
-def warp_face(
-    src_img: np.ndarray,
-    src_pts: np.ndarray,
-    dst_pts: np.ndarray,
-    tris: np.ndarray,
-    shape: tuple[int, int],
-) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
-    """The source face warped onto ``dst_pts``: (image of the box, coverage mask, box x,y,w,h)."""
-    h, w = shape
-    x0 = int(max(0, np.floor(dst_pts[:, 0].min()) - 1))
-    y0 = int(max(0, np.floor(dst_pts[:, 1].min()) - 1))
-    x1 = int(min(w, np.ceil(dst_pts[:, 0].max()) + 2))
-    y1 = int(min(h, np.ceil(dst_pts[:, 1].max()) + 2))
-    bw, bh = max(1, x1 - x0), max(1, y1 - y0)
-    ids = np.full((bh, bw), -1.0, np.float32)
-    local = dst_pts - [x0, y0]
-    for k, tri in enumerate(tris):
-        cv2.fillConvexPoly(
-            ids, np.round(local[tri] * 16).astype(np.int32), float(k), lineType=cv2.LINE_8, shift=4
-        )
-    idx = ids.astype(np.int32)
-    inside = idx >= 0
-    aff = triangle_affines(src_pts, dst_pts, tris)
-    ys, xs = np.nonzero(inside)
-    a = aff[idx[inside]]
-    gx, gy = xs + x0, ys + y0
-    map_x = np.full((bh, bw), -1, np.float32)
-    map_y = np.full((bh, bw), -1, np.float32)
-    map_x[inside] = a[:, 0, 0] * gx + a[:, 0, 1] * gy + a[:, 0, 2]
-    map_y[inside] = a[:, 1, 0] * gx + a[:, 1, 1] * gy + a[:, 1, 2]
-    warped = cv2.remap(src_img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return warped, inside.astype(np.uint8) * 255, (x0, y0, bw, bh)
-
-
 # the face outline for the mask: the mesh's oval from temple to temple round the chin, closed
 # over the top along the brows (lifted a little) instead of the forehead
-_OVAL_LOW = [
-    389,
-    356,
-    454,
-    323,
-    361,
-    288,
-    397,
-    365,
-    379,
-    378,
-    400,
-    377,
-    152,
-    148,
-    176,
-    149,
-    150,
-    136,
-    172,
-    58,
-    132,
-    93,
-    234,
-    127,
-    162,
-]
+_OVAL_LOW = FACE_OVAL[FACE_OVAL.index(389) : FACE_OVAL.index(162) + 1]
 _BROWS_TOP = [70, 63, 105, 66, 107, 336, 296, 334, 293, 300]
 
 
@@ -138,22 +53,6 @@ def lab_stats(img: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray
     if len(sel) < 10:
         return np.zeros(3, np.float32), np.ones(3, np.float32)
     return sel.mean(0), sel.std(0) + 1e-3
-
-
-def draw_label(image: np.ndarray, text: str = LABEL_TEXT) -> np.ndarray:
-    """The visible synthetic-content label: white text on a dark band, bottom left."""
-    h, w = image.shape[:2]
-    scale = max(0.4, min(1.2, w / 1100))
-    thick = max(1, round(scale * 2))
-    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
-    pad = max(4, th // 2)
-    x, y = pad, h - pad - base
-    band = image[y - th - pad : h, 0 : tw + 2 * pad]
-    band[:] = (band.astype(np.float32) * 0.35).astype(np.uint8)
-    cv2.putText(
-        image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thick, cv2.LINE_AA
-    )
-    return image
 
 
 @register
@@ -211,10 +110,7 @@ class FaceSwap(Effect):
     def configure(self, info: StreamInfo) -> StreamInfo:
         from moviola.vision.faces import FaceDetector, FaceMesh, FaceTracker, roi_from_detection
 
-        bgr = cv2.imread(str(self.face), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise MoviolaError(f"faceswap: cannot read the face photo {self.face}")
-        photo = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        photo = read_rgb(self.face, "face photo")
         dets = FaceDetector()(photo)
         if not dets:
             raise MoviolaError(f"faceswap: no face found in {self.face}")
@@ -232,10 +128,7 @@ class FaceSwap(Effect):
         if self.target == "reference":
             from moviola.vision.faces import mesh_of_photo, shape_descriptor
 
-            ref = cv2.imread(str(self.reference), cv2.IMREAD_COLOR)
-            if ref is None:
-                raise MoviolaError(f"faceswap: cannot read the reference photo {self.reference}")
-            ref_mesh = mesh_of_photo(cv2.cvtColor(ref, cv2.COLOR_BGR2RGB))
+            ref_mesh = mesh_of_photo(read_rgb(self.reference, "reference photo"))
             if ref_mesh is None:
                 raise MoviolaError(f"faceswap: no face found in the reference {self.reference}")
             self._wanted = shape_descriptor(ref_mesh)
@@ -278,7 +171,7 @@ class FaceSwap(Effect):
         if face is not None:
             out = self._swap(out, face.landmarks[:, :2].astype(np.float64), LIPS_INNER)
         if self.label:
-            draw_label(out)
+            draw_label(out, LABEL_TEXT)
         return frame.with_image(out)
 
     def _swap(self, image: np.ndarray, dst: np.ndarray, lips_inner) -> np.ndarray:

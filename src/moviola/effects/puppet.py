@@ -36,6 +36,7 @@ import numpy as np
 from moviola import __version__
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, to_uint8
+from moviola.media.still import read_rgb
 from moviola.pipeline import Effect, Param, register
 
 LABEL_TEXT = "SYNTHETIC FACE - moviola puppet"
@@ -83,7 +84,7 @@ def _warp_maps(
     onto those of ``dst`` over the whole picture. The map is piecewise linear, so it is worked
     out on a grid ``step`` px apart and interpolated (4x fewer pixels at step 2); triangles are
     filled in the order given, later ones winning."""
-    from moviola.effects.faceswap import triangle_affines
+    from moviola.vision.meshwarp import triangle_affines
 
     gh, gw = (h + step - 1) // step + 1, (w + step - 1) // step + 1
     ids = np.full((gh, gw), -1, np.int32)
@@ -180,13 +181,10 @@ class Puppet(Effect):
         }
 
     def configure(self, info: StreamInfo) -> StreamInfo:
-        from moviola.effects.faceswap import delaunay
         from moviola.vision.faces import FaceTracker, OneEuroFilter, mesh_of_photo
+        from moviola.vision.meshwarp import delaunay
 
-        bgr = cv2.imread(str(self.portrait), cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise MoviolaError(f"puppet: cannot read the portrait {self.portrait}")
-        image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        image = read_rgb(self.portrait, "portrait")
         h, w = image.shape[:2]
         k = min(1.0, self.max_size / max(h, w))
         if k < 1.0:
@@ -265,7 +263,7 @@ class Puppet(Effect):
         self.last_mesh = driven
         out = self._render(driven)
         if self.label:
-            from moviola.effects.faceswap import draw_label
+            from moviola.vision.meshwarp import draw_label
 
             draw_label(out, LABEL_TEXT)
         return frame.with_image(out)
