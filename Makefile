@@ -11,9 +11,9 @@ $(STAMP): pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
 	touch $(STAMP)
 
-samples: samples/vtest.avi samples/Megamind.avi
+samples: samples/vtest.avi samples/Megamind.avi samples/tree.avi
 
-samples/vtest.avi samples/Megamind.avi:
+samples/vtest.avi samples/Megamind.avi samples/tree.avi:
 	bash scripts/get-samples.sh
 
 demo: setup samples
@@ -30,6 +30,16 @@ bench-effects: setup samples
 	$(PY) bench/matte.py --frames 150 --frames-1080 60 --repeat 2 --write docs/matte.md
 	$(PY) bench/interpolate.py --frames 31 --pictures docs/interpolate --write docs/interpolate.md
 	$(PY) bench/upscale.py --frames 2 --speed-frames 6 --rrdb-frames 1 --write docs/upscale.md
+	$(PY) bench/shots.py --write docs/shots.md
+	$(PY) bench/describe.py --write docs/describe.md
+	$(PY) bench/colorize.py --frames 40 --recolor-frames 20 --write docs/recolor.md
+	$(PY) bench/depth.py --width 480 --write docs/depth.md
+	$(PY) bench/parallax.py --frames 8 --write docs/depth.md
+	$(PY) bench/stylize.py --frames 30 --write docs/stylize.md
+	$(PY) bench/latentwalk.py --frames 96 --write docs/latentwalk.md
+	$(PY) bench/faces.py --write docs/faces.md
+	$(PY) bench/engines.py --seconds 16 --chunk-seconds 4 --write docs/engines.md
+	$(PY) bench/collect.py
 
 studio: setup samples
 	$(VENV)/bin/moviola studio --media samples
