@@ -122,6 +122,8 @@ def test_describe_vtest_wide_static_people(real_footage, tmp_path):
     assert cv2.imread(str(thumb)).shape[1] == 320
     assert e["summary"].startswith("wide shot, static camera, ")
     assert "people" in e["summary"] and "tags: " in e["summary"]
+    assert e["scenery"][:2] == ["outdoors", "street with vehicles"], e["scenery"]
+    assert "trees, grass and greenery" in e["scenery"]  # the lawn
     json.dumps(shots.to_dict())  # everything JSON-ready
 
 
@@ -140,6 +142,26 @@ def test_describe_megamind_faces(megamind):
         assert e["lighting"]["color_temperature"] == "warm"
         assert e["lighting"]["color_temperature_k"] < 4000
         assert e["camera_motion"] in ("static", "handheld", "zoom")
+        assert e["scenery"] == ["dark interior or night"], e["scenery"]
+
+
+def test_scenery_cues_on_photos():
+    from moviola.media.still import read_rgb
+
+    tree = d.scenery_fractions(
+        read_rgb(Path(__file__).parent.parent / "samples" / "photos" / "aloeL.jpg")
+    )
+    assert tree["greenery"] > 0.1
+    sky = np.zeros((90, 120, 3), np.uint8)
+    sky[:30] = (120, 170, 235)  # blue top third
+    sky[30:] = (60, 140, 50)  # green field
+    f = d.scenery_fractions(sky)
+    assert f["sky"] > 0.9 and f["greenery"] > 0.6
+    words = d.scenery_words(f, ["car"], {"key": "mid-key"})
+    assert words == ["outdoors", "street with vehicles", "trees, grass and greenery", "sky"]
+    assert d.scenery_words({"greenery": 0, "sky": 0}, [], {"key": "low-key"}) == [
+        "dark interior or night"
+    ]
 
 
 def test_classical_measures():

@@ -21,6 +21,9 @@ Per shot, written into ``Shot.extra`` (JSON-ready):
   optical-flow residual, frame widths per second) and its level (still / low / medium / high).
 - ``sharpness``: variance of the Laplacian at 640 px wide, and soft / medium / sharp.
 - ``tags``: COCO object classes seen (YOLOv3-tiny), most frequent first.
+- ``scenery``: outdoors or dark interior, street (vehicles seen), greenery (share of saturated
+  greens), sky (bright blue or colourless top third): cheap cues, no scene classifier exists
+  offline.
 - ``thumbnail``: JPEG of the shot's middle sampled frame (when a thumbnail folder is given).
 - ``summary``: one line of text built from all of the above; it is what search embeds.
 """
@@ -482,6 +485,40 @@ def describe_shots(
     return shots
 
 
+STREET_THINGS = {"car", "truck", "bus", "motorcycle", "bicycle", "traffic light", "stop sign"}
+
+
+def scenery_fractions(rgb: np.ndarray) -> dict[str, float]:
+    """Share of the picture that looks like vegetation (saturated greens) and of its top third
+    that looks like sky (bright, and blue or colourless): cheap scene cues where no scene
+    classifier can be had offline."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)  # H 0..180, S and V 0..255
+    h, s, v = hsv[..., 0], hsv[..., 1] / 255.0, hsv[..., 2] / 255.0
+    green = (h >= 25) & (h <= 85) & (s > 0.18) & (v > 0.12)
+    top = slice(0, max(1, rgb.shape[0] // 3))
+    sky = (v[top] > 0.55) & (((h[top] >= 90) & (h[top] <= 130) & (s[top] > 0.15)) | (s[top] < 0.12))
+    return {"greenery": float(green.mean()), "sky": float(sky.mean())}
+
+
+def scenery_words(fractions: dict[str, float], tags: list[str], light: dict[str, Any]) -> list[str]:
+    """Words for where a shot seems to be: outdoors or interior, street, greenery, sky."""
+    words = []
+    street = bool(STREET_THINGS.intersection(tags))
+    greenery = fractions.get("greenery", 0.0) > 0.25
+    sky = fractions.get("sky", 0.0) > 0.4
+    if street or greenery or sky:
+        words.append("outdoors")
+    elif light.get("key") == "low-key":
+        words.append("dark interior or night")
+    if street:
+        words.append("street with vehicles")
+    if greenery:
+        words.append("trees, grass and greenery")
+    if sky:
+        words.append("sky")
+    return words
+
+
 def _analyse(image: np.ndarray, objects, faces) -> dict[str, Any]:
     h, w = image.shape[:2]
     small = _small(image, 320)
@@ -490,6 +527,7 @@ def _analyse(image: np.ndarray, objects, faces) -> dict[str, Any]:
         "light": lighting(small),
         "kelvin": color_temperature(small),
         "sharpness": sharpness(gray),
+        "scenery": scenery_fractions(small),
     }
     if objects is not None and faces is not None:
         dets = objects(image, threshold=PERSON_SCORE)
@@ -542,6 +580,8 @@ def _finish(work: _Work, shots: ShotList, thumbnails: Path | None, stem: str) ->
         "color_temperature": temperature_label(kelvin),
     }
     extra["colors"] = dominant_colors(np.concatenate(work.pixels))
+    fractions = {k: float(np.mean([f["scenery"][k] for f in frames])) for k in ("greenery", "sky")}
+    extra["scenery"] = scenery_words(fractions, extra.get("tags", []), extra["lighting"])
     residual = (
         float(np.median([s.residual for s in work.motion])) * float(shots.rate)
         if work.motion
@@ -608,6 +648,10 @@ def summarize(d: dict[str, Any], duration: float | None = None) -> str:
     level = d.get("motion_level")
     if level in ("medium", "high"):
         parts.append(f"{level} movement in frame")
+    if people and level != "still" and d.get("scale") in ("wide", "extreme wide"):
+        parts.append("people walking" if people > 1 else "a person walking")
+    if d.get("scenery"):
+        parts.append(", ".join(d["scenery"]))
     light = d.get("lighting") or {}
     if light:
         mood = (
