@@ -577,7 +577,10 @@ def test_editing_view_hides_itself_without_analysis(monkeypatch):
 
     from moviola.studio import editing
 
+    import moviola.analysis
+
     monkeypatch.setitem(sys.modules, "moviola.analysis.shots", None)  # import fails
+    monkeypatch.delattr(moviola.analysis, "shots", raising=False)
     status = editing.available()
     assert status["shots"] is False and status["search"] is False
     assert "moviola[analysis]" in status["message"]
