@@ -42,6 +42,37 @@ echo "== super-resolution (Real-ESRGAN animevideov3 x3): 256x192 -> 768x576"
 $M chain samples/vtest.avi -o "$OUT/vtest_upscaled_x3.mp4" --end 1 "resize:width=256" \
     "upscale:scale=3" -q
 
+echo "== colorize: 3 s of vtest made gray, coloured again from its first frame, carried along motion"
+.venv/bin/python - "$OUT" <<'PY'
+import sys
+import cv2
+import numpy as np
+from moviola.media import VideoReader, VideoWriter
+out = sys.argv[1]
+with VideoReader("samples/vtest.avi", end=3) as reader:
+    writer = VideoWriter(out + "/vtest_gray.mp4", reader.stream_info)
+    for i, frame in enumerate(reader):
+        if i == 0:
+            cv2.imwrite(out + "/vtest_first_frame.png", cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR))
+        gray = cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY)
+        writer.write(frame.with_image(np.repeat(gray[..., None], 3, axis=2)))
+    writer.close()
+PY
+$M colorize "$OUT/vtest_gray.mp4" -o "$OUT/vtest_colorized.mp4" \
+    --reference "$OUT/vtest_first_frame.png" -q
+
+echo "== stylize: a cartoon look, steadied over time; a 3D-photo move from a photo and its depth"
+$M stylize samples/vtest.avi -o "$OUT/vtest_cartoon.mp4" --end 3 --filter cartoon --smooth 0.6 -q
+$M parallax samples/photos/aloeL.jpg -o "$OUT/aloe_parallax.mp4" \
+    --depth samples/photos/aloeGT.png --move circle --seconds 2 -q
+
+echo "== editing assistant: shots of Megamind.avi, described, exported for an editor"
+$M shots samples/Megamind.avi -o "$OUT/megamind_shots.json" -q
+$M describe samples/Megamind.avi --shots "$OUT/megamind_shots.json" -o "$OUT/megamind_described.json" -q
+$M export samples/Megamind.avi --shots "$OUT/megamind_described.json" -o "$OUT/megamind.otio"
+$M export samples/Megamind.avi --shots "$OUT/megamind_described.json" -o "$OUT/megamind.edl"
+$M export samples/Megamind.avi --shots "$OUT/megamind_described.json" -o "$OUT/megamind_contact.png"
+
 echo
 echo "demo results in $OUT/:"
 for f in "$OUT"/*; do
