@@ -395,3 +395,69 @@ def test_tflite_session_is_shared_and_thread_safe(photo):
 
     with pytest.raises(MoviolaError, match="takes inputs"):
         sess.run({"nope": inputs[0]})
+
+
+# -- faceswap: occlusions ---------------------------------------------------------------------
+
+
+def _occluded_clip(photo, occluder):
+    """12 frames: the astronaut panning slowly; from frame 5 on, a textured patch (cut from
+    another photo) moves across her lower face, in front of it."""
+    patch = cv2.resize(occluder, (44, 60))
+    frames, boxes = [], []
+    for i in range(12):
+        frame = _on_canvas(photo, -40 + 2 * i, -10, 320, 240)
+        box = None
+        if i >= 5:
+            x, y = 96 + 9 * (i - 5), 78
+            frame[y : y + 60, x : x + 44] = patch
+            box = (x, y, 44, 60)
+        frames.append(frame)
+        boxes.append(box)
+    return frames, boxes
+
+
+def _swap_clip(face, frames, occlusion):
+    from fractions import Fraction
+
+    from moviola.effects.faceswap import FaceSwap
+    from moviola.media.frame import Frame
+
+    effect = FaceSwap(face=str(face), label=False, occlusion=occlusion)
+    effect.configure(None)
+    return [
+        effect.process(Frame(f, Fraction(i, 25), Fraction(1, 25), i)).image
+        for i, f in enumerate(frames)
+    ]
+
+
+@pytest.mark.parametrize("occluder_photo", ["baboon.jpg", "orange.jpg"])
+def test_faceswap_keeps_an_occluder_in_front(tmp_path, photo, occluder_photo):
+    path = ROOT / "samples" / "photos" / occluder_photo
+    if not path.exists():
+        pytest.skip("samples/photos missing")
+    occluder = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    face = tmp_path / "flipped.png"  # another face: the photo mirrored, so the swap shows
+    cv2.imwrite(str(face), cv2.flip(cv2.imread(str(PHOTO)), 1))
+    frames, boxes = _occluded_clip(photo, occluder)
+    auto = _swap_clip(face, frames, "auto")
+    off = _swap_clip(face, frames, "off")
+    painted = []
+    for i, (frame, box) in enumerate(zip(frames, boxes, strict=True)):
+        d_auto = np.abs(auto[i].astype(int) - frame.astype(int)).mean(-1)
+        d_off = np.abs(off[i].astype(int) - frame.astype(int)).mean(-1)
+        # the face still changes where nothing covers it (the eyes, above the patch)
+        eyes = d_auto[62:78, 112:172]
+        assert eyes.mean() > 6, (i, eyes.mean())
+        if box is None:
+            # nothing in front: occlusion handling takes (almost) nothing out of the swap
+            assert abs(d_auto[50:130, 100:190].mean() - d_off[50:130, 100:190].mean()) < 1.5
+            continue
+        x, y, w, h = box
+        inner = (slice(y + 3, y + h - 3), slice(x + 3, x + w - 3))
+        # the occluder stays as it was: the swapped face is not painted over it
+        assert d_auto[inner].mean() < 3, (i, d_auto[inner].mean())
+        assert np.percentile(d_auto[inner], 95) < 12, (i, np.percentile(d_auto[inner], 95))
+        painted.append(d_off[inner].mean())
+    # without occlusion handling the face is painted over the occluder (the test can fail)
+    assert min(painted) > 8, painted

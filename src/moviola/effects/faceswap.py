@@ -89,6 +89,14 @@ class FaceSwap(Effect):
         Param("color", "bool", True, "match the face's colour to the target's"),
         Param("label", "bool", True, "draw the visible 'synthetic face' label (--no-label: off)"),
         Param("max_faces", "int", 4, "most faces tracked at once", min=1, max=16),
+        Param(
+            "occlusion",
+            "str",
+            "auto",
+            "keep what is in front of the target face (a hand, a glass, hair) in front: 'auto' "
+            "finds it from colour, texture and motion cues; 'off' paints the whole face",
+            choices=("auto", "off"),
+        ),
     )
 
     def validate(self) -> None:
@@ -122,6 +130,9 @@ class FaceSwap(Effect):
         self._src = points[:, :2].astype(np.float64)
         self._tris = delaunay(self._src)
         self._tracker = FaceTracker(max_faces=self.max_faces)
+        self._occ = None  # the occlusion model of the target's track (vision.occlusion)
+        self._occ_id = None
+        self.last_occlusion = None  # the frame's occluded pixels (uint8 0/255), for tools
         self._stats: tuple[np.ndarray, np.ndarray] | None = None
         self._wanted = None  # shape descriptor of the reference photo's face
         self._unlike: dict[int, float] = {}  # per track: how unlike the reference (eased)
@@ -168,8 +179,18 @@ class FaceSwap(Effect):
         face = self._pick(faces)
         self.last_target = face  # the face replaced in this frame (None: none), for tools
         out = image.copy()
+        self.last_occlusion = None
         if face is not None:
+            if self.occlusion == "auto" and (self._occ is None or self._occ_id != face.id):
+                from moviola.vision.occlusion import FaceOcclusion
+
+                if self._occ is None:
+                    self._occ = FaceOcclusion(self._src, self._tris, _OVAL_LOW + _BROWS_TOP)
+                self._occ.reset()  # a new target: learn its face afresh
+                self._occ_id = face.id
             out = self._swap(out, face.landmarks[:, :2].astype(np.float64), LIPS_INNER)
+        elif self._occ is not None:
+            self._occ.prev_pts = None  # the face is gone: no motion to compare with next frame
         if self.label:
             draw_label(out, LABEL_TEXT)
         return frame.with_image(out)
@@ -187,6 +208,10 @@ class FaceSwap(Effect):
         mask &= keep
         mouth = np.round((dst[lips_inner] - [x0, y0]) * 16).astype(np.int32)
         cv2.fillPoly(mask, [mouth], 0, lineType=cv2.LINE_8, shift=4)
+        if self.occlusion == "auto":  # what is in front of the face stays in front
+            occ = self._occ.to_frame(self._occ.update(image, dst), dst, (x0, y0, bw, bh))
+            mask[occ > 0] = 0
+            self.last_occlusion = (occ, (x0, y0))
         mask = cv2.erode(mask, np.ones((3, 3), np.uint8))
         region = image[y0 : y0 + bh, x0 : x0 + bw]
         if self.color:
