@@ -1,7 +1,7 @@
 """Ray engine: speed-up of 1 vs 2 workers on this machine for a CPU-heavy effect, per-chunk
 costs, and from them an estimate of a 100-machine cluster on a two-hour film.
 
-    .venv/bin/python bench/engines.py --seconds 16 --chunk-seconds 4 --write docs/engines.md
+    .venv/bin/python bench/engines.py --seconds 6 --chunk-seconds 1.5 --write docs/engines.md
 
 Every configuration renders the same clip (vtest.avi at 576p, 10 fps, keyframes every second)
 with the same effect, one thread per task, in one run of this script.
@@ -69,8 +69,6 @@ def main() -> None:
     ap.add_argument("--write", type=Path)
     args = ap.parse_args()
     src = make_input(args.seconds)
-    # Warm the model store and the page cache once.
-    measure(src, 0, args.chunk_seconds)
     local = measure(src, 0, args.chunk_seconds)
     one = measure(src, 1, args.chunk_seconds)
     two = measure(src, 2, args.chunk_seconds)
