@@ -181,6 +181,12 @@ def test_preview_cancel_and_errors_in_the_page(tmp_path, page):
         page.wait_for_function(
             "() => document.querySelector('#vid-after').currentTime > 0.4", timeout=30_000
         )
+        # the input video may still be loading on a busy machine: it follows once it can
+        page.wait_for_function(
+            "() => Math.abs(document.querySelector('#vid-before').currentTime - 3"
+            " - document.querySelector('#vid-after').currentTime) < 0.3",
+            timeout=30_000,
+        )
         after, before = page.evaluate(
             "() => [document.querySelector('#vid-after').currentTime,"
             " document.querySelector('#vid-before').currentTime]"

@@ -699,6 +699,7 @@ function wire() {
   let timer = null;
   $("#cmp-play").addEventListener("click", () => setPlayMode(!state.playing));
   for (const ev of ["play", "pause", "seeked", "timeupdate"]) $("#vid-after").addEventListener(ev, followAfter);
+  $("#vid-before").addEventListener("loadedmetadata", followAfter);  // a slow input catches up
   $("#vid-after").addEventListener("click", () => { const v = $("#vid-after"); v.paused ? v.play() : v.pause(); });
   $("#cmp-time").addEventListener("input", () => {
     if (state.playing) { $("#vid-after").currentTime = Number($("#cmp-time").value); return; }
