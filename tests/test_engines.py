@@ -239,3 +239,17 @@ def test_engine_option_and_batch_on_ray(ray_cluster, keyed, tmp_path):
         assert_in_sync(item.output, [0.5005, 1.5015])
     again = list(batch(folder, tmp_path / "out", lambda: chain("resize:width=64"), run))
     assert [i.skipped for i in again[:2]] == [True, True]
+
+
+def test_effects_that_need_the_whole_clip_are_refused(keyed, tmp_path):
+    photo = tmp_path / "look.png"
+    import cv2
+
+    cv2.imwrite(str(photo), np.full((32, 32, 3), 90, np.uint8))
+    for spec in (f"recolor:reference={photo}", f"stylize:keyframe=0={photo}"):
+        with pytest.raises(MoviolaError, match="cannot run in chunks"):
+            run_chunked(keyed, tmp_path / "x.mp4", chain(spec), local_executor)
+    # the same effects in modes that are frame by frame do run in chunks
+    run_chunked(keyed, tmp_path / "y.mp4", chain("stylize:filter=posterize"), local_executor,
+                chunk_seconds=3)
+    assert list(tmp_path.glob("*.mp4")) == [tmp_path / "y.mp4"]

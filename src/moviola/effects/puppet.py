@@ -170,6 +170,9 @@ class Puppet(Effect):
         Param("label", "bool", True, "draw the visible 'synthetic face' label (--no-label: off)"),
     )  # fmt: skip
 
+    def chunk_problem(self) -> str | None:
+        return "the motion is relative to the driver's first frame"
+
     def validate(self) -> None:
         if not self.portrait:
             raise MoviolaError("puppet: --portrait PHOTO is required")

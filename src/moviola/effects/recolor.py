@@ -120,6 +120,11 @@ class Recolor(Effect):
     )
 
     # -- parameters -----------------------------------------------------------------------------
+    def chunk_problem(self) -> str | None:
+        if self.reference:
+            return "the footage's colours are measured once, on the clip's first frames"
+        return None
+
     def validate(self) -> None:
         transfer = bool(self.reference)
         shift = self.hue_from is not None

@@ -707,6 +707,11 @@ class Stylize(Effect):
         ),
     )
 
+    def chunk_problem(self) -> str | None:
+        if self.keyframe or self.style:
+            return "the keyframes' look is carried frame to frame through the whole clip"
+        return None
+
     def validate(self) -> None:
         modes = [
             m

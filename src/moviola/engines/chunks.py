@@ -111,6 +111,12 @@ def context(effects: list[Effect]) -> tuple[int, int, bool]:
 
 def check_chunkable(effects: list[Effect], suffix: str) -> None:
     """Raise MoviolaError when this job cannot be cut into chunks and joined again."""
+    for effect in effects:
+        problem = effect.chunk_problem()
+        if problem:
+            raise MoviolaError(
+                f"{effect.name} cannot run in chunks ({problem}): use the local engine"
+            )
     timeline = Chain(effects).timeline(Timeline())
     if not timeline.is_identity:
         names = ", ".join(e.name for e in effects)

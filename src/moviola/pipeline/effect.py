@@ -213,6 +213,12 @@ class Effect:
     def map_timeline(self, timeline: Timeline) -> Timeline:
         return timeline
 
+    def chunk_problem(self) -> str | None:
+        """Why this effect cannot run in independent chunks (engines/), or None when it can
+        (with ``context_frames`` of warm-up). Effects whose result depends on the whole clip
+        (a keyframe carried through it, statistics of its first frames) say so here."""
+        return None
+
     def tags(self) -> dict[str, str]:
         """Container metadata the output must carry (e.g. a synthetic-content label)."""
         return {}
