@@ -38,7 +38,7 @@ bench-effects: setup samples
 	$(PY) bench/stylize.py --frames 30 --write docs/stylize.md
 	$(PY) bench/latentwalk.py --frames 96 --write docs/latentwalk.md
 	$(PY) bench/faces.py --write docs/faces.md
-	$(PY) bench/engines.py --seconds 6 --chunk-seconds 1.5 --write docs/engines.md
+	$(PY) bench/engines.py --seconds 8 --chunk-seconds 2 --write docs/engines.md
 	$(PY) bench/collect.py
 
 studio: setup samples

@@ -253,3 +253,14 @@ def test_effects_that_need_the_whole_clip_are_refused(keyed, tmp_path):
     run_chunked(keyed, tmp_path / "y.mp4", chain("stylize:filter=posterize"), local_executor,
                 chunk_seconds=3)
     assert list(tmp_path.glob("*.mp4")) == [tmp_path / "y.mp4"]
+
+
+def test_interpolate_chunked_equals_single_run(tmp_path):
+    src = tmp_path / "small.mp4"
+    make_clip(src, width=160, height=120, duration=2.0, flashes=(0.5, 1.5), options={"g": "15"})
+    spec = "interpolate:multi=2"
+    moviola.engines.run(src, tmp_path / "single.mkv", chain(spec), codec="ffv1")
+    _, job = run_chunked(src, tmp_path / "chunked.mkv", chain(spec), local_executor,
+                         codec="ffv1", chunk_seconds=0.5)
+    assert job.chunks >= 3 and job.exact
+    assert_same_frames(tmp_path / "single.mkv", tmp_path / "chunked.mkv")

@@ -283,8 +283,8 @@ class Interpolate(Effect):
     timing = "retime"
     # Pairs of pictures, and runs of held pictures (animation on twos and threes): exact at
     # chunk edges unless one picture is held longer than this.
-    context_frames = 12
-    lookahead_frames = 12
+    context_frames = 4
+    lookahead_frames = 4
     params = (
         Param(
             "fps",

@@ -8,6 +8,7 @@ whose times fall in the span, so that chunks laid end to end give the frames of 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -173,7 +174,7 @@ def render(
                 if frame.time < chunk.start or (chunk.end is not None and frame.time >= chunk.end):
                     continue
                 if shift is None:
-                    shift = frame.time
+                    shift = _shift(frame.time, settings.suffix)
                 writer.write(Frame(frame.image, frame.time - shift, frame.duration, frame.index,
                                    frame.meta))
                 frames_out += 1
@@ -195,6 +196,19 @@ def render(
         chain.close()
         reader.close()
     return ChunkResult(chunk.index, frames_in, frames_out, shift, time.monotonic() - started)
+
+
+# Containers that store milliseconds: a chunk's times are shifted by whole milliseconds, so that
+# rounding them there and back gives the times a single run's muxer writes.
+_MILLISECOND_CONTAINERS = (".mkv", ".webm")
+
+
+def _shift(first: Fraction, suffix: str) -> Fraction:
+    """How far a chunk file's times are moved back: to 0 at its first frame (MP4 and MOV then
+    need no edit list), or to the whole millisecond before it in Matroska."""
+    if suffix.lower() in _MILLISECOND_CONTAINERS:
+        return Fraction(math.floor(first * 1000), 1000)
+    return first
 
 
 def suffix_of(output: str | Path, codec: str | None) -> str:

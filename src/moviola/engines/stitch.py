@@ -4,6 +4,7 @@ once over the whole length (so there is no drift at chunk edges)."""
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import tempfile
 from fractions import Fraction
@@ -63,8 +64,8 @@ def stitch(
                     for packet in part.demux(stream):
                         if packet.size == 0 or packet.pts is None:
                             continue
-                        pts = round((packet.pts * tb + shift) / out_tb)
-                        dts = (round((packet.dts * tb + shift) / out_tb)
+                        pts = _ticks(packet.pts * tb + shift, out_tb)
+                        dts = (_ticks(packet.dts * tb + shift, out_tb)
                                if packet.dts is not None else pts)
                         if last_dts is not None and dts <= last_dts:
                             dts = last_dts + 1
@@ -89,6 +90,13 @@ def stitch(
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
     return target.path, audio_state
+
+
+def _ticks(seconds: Fraction, tb: Fraction) -> int:
+    """Seconds to ticks, halves rounded away from zero as FFmpeg rescales (so a joined file
+    has the timestamps a single run's muxer writes)."""
+    x = seconds / tb
+    return math.floor(x + Fraction(1, 2)) if x >= 0 else -math.floor(-x + Fraction(1, 2))
 
 
 def audio_source(source: str | Path, origin: Fraction, audio_index: int | None,
