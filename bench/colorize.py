@@ -289,8 +289,8 @@ def main() -> None:
         f"Machine: moviola {moviola.__version__}, OpenCV {cv2.__version__}, numpy "
         f"{np.__version__}, scipy {scipy.__version__}, Python {platform.python_version()}, "
         f"{platform.machine()}, {os.cpu_count()} cores; load average {load0:.1f} at the start, "
-        f"{load1:.1f} at the end (a machine busy with other jobs: the fps are low and only "
-        "indicative).",
+        f"{load1:.1f} at the end (above 2, other jobs shared the cores: the fps are then low "
+        "and only indicative).",
         "",
         "Each clip: one frame in colour is the reference (vtest and tree: frame 0; Megamind: "
         f"frame {SKIP['megamind']}, after its black opening); the next {args.frames} frames, "

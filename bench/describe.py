@@ -12,6 +12,8 @@ speed of describing a clip.
 
 from __future__ import annotations
 
+import os
+
 import argparse
 import sys
 import time
@@ -248,8 +250,8 @@ def main() -> None:
 
         command = "python bench/describe.py --write " + args.write
         section = (
-            f"## Measured quality of the detectors\n\nTaken with `{command}` on a busy "
-            f"2-core machine (times are upper bounds).\n\n{table}\n"
+            f"## Measured quality of the detectors\n\nTaken with `{command}` on a 2-core "
+            f"machine, load average {os.getloadavg()[0]:.1f} at the end.\n\n{table}\n"
         )
         write_section(Path(args.write), section, title="# Shot descriptions and search")
 

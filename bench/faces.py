@@ -37,6 +37,8 @@ import numpy as np
 from moviola.media.reader import VideoReader
 from moviola.vision.faces import FaceDetector, FaceMesh, FaceTracker, roi_from_detection
 
+LOAD = os.getloadavg()[0]
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import write_section  # noqa: E402
 
@@ -140,8 +142,8 @@ def puppet_section(args) -> None:
             "",
             cmd,
             "",
-            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (a busy, "
-            "shared 2-core machine when these were taken: absolute figures are low), LiteRT CPU. "
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (load average "
+            f"{LOAD:.1f} when this started), LiteRT CPU. "
             f"Driver: Megamind.avi, first {args.frames} frames, scaled; portrait: the astronaut "
             "photo scaled to a square of the same height. Per frame: tracking the driver's face, "
             "pose + expression transfer, One Euro smoothing, the piecewise-affine warp of the "
@@ -239,9 +241,8 @@ def main() -> None:
             "",
             cmd,
             "",
-            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (a busy, "
-            "shared 2-core machine when these were taken: absolute figures are low), "
-            "LiteRT CPU. Megamind.avi, first "
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (load average "
+            f"{LOAD:.1f} when this started), LiteRT CPU. Megamind.avi, first "
             f"{args.frames} frames, scaled; tracking only (no decode, no drawing), at most 2 "
             "faces. faceswap: tracking + mesh warp + Lab colour match + cv2.seamlessClone + "
             "label, the astronaut photo onto the largest face (no decode or encode).",

@@ -237,7 +237,7 @@ def render(rows: list[dict], frames: int, megamind: dict | None) -> str:
         f"Measured with `.venv/bin/python bench/stylize.py --frames {frames} --write "
         "docs/stylize.md --frames-dir docs/stylize` on the first "
         f"{frames} frames of vtest.avi (768x576), {platform.machine()}, {os.cpu_count()} CPUs "
-        f"(load average {load:.1f}: a busy shared machine, so fps are low and noisy). fps is "
+        f"(load average {load:.1f} at the start; above 2 the fps are low and noisy). fps is "
         "the stylization alone (frames decoded beforehand). Flicker: warping error, 8-bit "
         "levels (lower is steadier). Oracle error: difference to the keyframe recipe applied to "
         "each frame itself, second half of the clip (lower follows the content better).",
