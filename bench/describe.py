@@ -12,9 +12,8 @@ speed of describing a clip.
 
 from __future__ import annotations
 
-import os
-
 import argparse
+import os
 import sys
 import time
 from fractions import Fraction

@@ -575,9 +575,8 @@ def test_one_studio_per_data_folder_and_port(studio, tmp_path):
 def test_editing_view_hides_itself_without_analysis(monkeypatch):
     import sys
 
-    from moviola.studio import editing
-
     import moviola.analysis
+    from moviola.studio import editing
 
     monkeypatch.setitem(sys.modules, "moviola.analysis.shots", None)  # import fails
     monkeypatch.delattr(moviola.analysis, "shots", raising=False)
