@@ -103,7 +103,8 @@ def outputs(tmp_path_factory, driver):
     labelled, plain = d / "puppet.mp4", d / "puppet_nolabel.mp4"
     r = moviola_cli("puppet", driver, "-o", labelled, "--portrait", PHOTO)
     assert r.returncode == 0, r.stderr
-    r = moviola_cli("puppet", driver, "-o", plain, "--portrait", PHOTO, "--no-label")
+    # the spelling, portrait first: `moviola puppet PORTRAIT --driver VIDEO`
+    r = moviola_cli("puppet", PHOTO, "--driver", driver, "-o", plain, "--no-label")
     assert r.returncode == 0, r.stderr
     return labelled, plain
 

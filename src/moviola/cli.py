@@ -126,13 +126,29 @@ def _setup_logging(debug: bool) -> None:
     log.propagate = False
 
 
+def _driver_form(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """`moviola puppet PORTRAIT --driver VIDEO ...` (the portrait first) is read as the effect
+    form `moviola puppet VIDEO --portrait PORTRAIT ...`: the driving video is the input."""
+    if not argv or argv[0] != "puppet" or "--driver" not in argv[:-1]:
+        return argv
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    takes_value = {o for a in sub.choices["puppet"]._actions if a.nargs != 0
+                   for o in a.option_strings}
+    i = argv.index("--driver")
+    driver, rest = argv[i + 1], argv[1:i] + argv[i + 2:]
+    for j, token in enumerate(rest):
+        if not token.startswith("-") and (j == 0 or rest[j - 1] not in takes_value):
+            return ["puppet", driver, *rest[:j], *rest[j + 1:], "--portrait", token]
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     _setup_logging(debug)
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_driver_form(parser, argv))
         if not getattr(args, "func", None):
             parser.print_help()
             return 2
