@@ -267,8 +267,8 @@ def main() -> None:
         "(background fill behind depth edges) for every frame. Depth from motion is measured "
         "on a synthetic camera move of the same size (it works at 480 px inside).",
         "",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, shared with other jobs while "
-        f"measured. Command: `.venv/bin/python bench/parallax.py --frames {args.frames} "
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.1f} at the end. Command: `.venv/bin/python bench/parallax.py --frames {args.frames} "
         "--write docs/depth.md`",
         "",
     ]

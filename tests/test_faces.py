@@ -24,18 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "docs" / "faces" / "astronaut.jpg"
 
 
-def _have_models() -> bool:
-    try:
-        F.FaceDetector()
-        F.FaceMesh()
-    except Exception:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _have_models(), reason="MediaPipe face models not fetchable")
-
-
 @pytest.fixture(scope="module")
 def photo() -> np.ndarray:
     return cv2.cvtColor(cv2.imread(str(PHOTO)), cv2.COLOR_BGR2RGB)  # 384 x 384

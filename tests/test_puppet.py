@@ -27,18 +27,6 @@ RATE = 12
 STILL, MOVED, OPEN = range(0, 6), range(6, 12), range(12, 18)
 
 
-def _have_models() -> bool:
-    try:
-        F.FaceDetector()
-        F.FaceMesh()
-    except Exception:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _have_models(), reason="MediaPipe face models not fetchable")
-
-
 @pytest.fixture(scope="module")
 def photo() -> np.ndarray:
     return cv2.cvtColor(cv2.imread(str(PHOTO)), cv2.COLOR_BGR2RGB)
