@@ -76,5 +76,8 @@ $M export samples/Megamind.avi --shots "$OUT/megamind_described.json" -o "$OUT/m
 echo
 echo "demo results in $OUT/:"
 for f in "$OUT"/*; do
-    $M probe "$f" | head -2
+    case "$f" in
+        *.mp4|*.mov|*.mkv|*.webm|*.gif) $M probe "$f" | head -2 ;;
+        *) echo "$f" ;;
+    esac
 done
