@@ -41,6 +41,7 @@ class Settings:
     re-encoding."""
 
     suffix: str  # the output's extension: chunks use the same container and codec
+    rate: Fraction = Fraction(25)  # the source's nominal frame rate: context frames to seconds
     codec: str | None = None
     crf: int | None = None
     preset: str | None = None
@@ -145,10 +146,7 @@ def render(
 
     started = time.monotonic()
     before, after, _exact = context(effects)
-    probe_reader = VideoReader(source)
-    rate = probe_reader.video.rate
-    probe_reader.close()
-    tick = 1 / rate
+    tick = 1 / settings.rate
     read_start = max(Fraction(0), chunk.start - (before + Fraction(1, 2)) * tick)
     read_end = chunk.end + (after + Fraction(1, 2)) * tick if chunk.end is not None else None
     if before == 0:

@@ -30,7 +30,7 @@ from moviola.errors import MoviolaError
 from moviola.media.reader import VideoReader, parse_time
 from moviola.media.writer import same_file
 from moviola.pipeline.effect import Effect
-from moviola.pipeline.runner import Progress, RunResult
+from moviola.pipeline.runner import Progress, RunResult, output_tags
 
 log = logging.getLogger("moviola")
 
@@ -153,7 +153,7 @@ def run_chunked(
         audio_index = reader.info.audio[0].index if reader.info.audio else None
         tags = dict(reader.info.tags)
     plan = chunking.plan(source, seconds=chunk_seconds, start=start_t, end=end_t)
-    settings = chunking.Settings(suffix, codec, crf, preset, dtype, strict)
+    settings = chunking.Settings(suffix, info0.rate, codec, crf, preset, dtype, strict)
     checkpoint = Checkpoint(job_folder(output), _identity(source, effects, settings, plan))
     todo, results = [], {}
     for chunk in plan:
@@ -184,13 +184,9 @@ def run_chunked(
         if progress is not None:
             progress(Progress(done_frames, total, time.monotonic() - started))
     parts = [(checkpoint.file(c.index, suffix), results[c.index].shift) for c in plan]
-    for e in effects:
-        tags.update(e.tags())
-    src_audio = (audio_source(source, origin, audio_index, start_t, end_t) if audio else None)
-    path, audio_state = stitch(parts, output, audio=src_audio, metadata={
-        k: v for k, v in tags.items() if k.lower() not in ("encoder", "major_brand",
-                                                           "minor_version",
-                                                           "compatible_brands")} | (metadata or {}))
+    src_audio = audio_source(source, origin, audio_index, start_t, end_t) if audio else None
+    path, audio_state = stitch(parts, output, audio=src_audio,
+                               metadata={**output_tags(tags, effects), **(metadata or {})})
     if audio_index is not None and not audio:
         audio_state = "dropped"
     checkpoint.remove()

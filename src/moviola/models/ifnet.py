@@ -193,18 +193,9 @@ def build_ifnet(state: Mapping[str, Any] | None = None) -> Any:
     _, IFNet = _classes()
     net = IFNet()
     if state is not None:
-        renamed = rename_checkpoint(state)
-        result = net.load_state_dict(renamed, strict=False)
-        if result.missing_keys or result.unexpected_keys:
-            raise MoviolaError(
-                "not an IFNet HDv3 checkpoint: "
-                f"{len(result.missing_keys)} weights missing, "
-                f"{len(result.unexpected_keys)} unexpected"
-            )
-        try:
-            net.load_state_dict(renamed, strict=True)
-        except RuntimeError as e:  # shapes differ
-            raise MoviolaError(f"not an IFNet HDv3 checkpoint: {str(e).splitlines()[-1]}") from e
+        from moviola.models.convert import load_exactly
+
+        load_exactly(net, rename_checkpoint(state), "an IFNet HDv3 checkpoint")
     return net.eval()
 
 

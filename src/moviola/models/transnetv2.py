@@ -251,20 +251,9 @@ def build_transnetv2(state: Mapping[str, Any] | None = None) -> Any:
     """
     net = _classes()()
     if state is not None:
-        renamed = rename_checkpoint(state)
-        result = net.load_state_dict(renamed, strict=False)
-        if result.missing_keys or result.unexpected_keys:
-            raise MoviolaError(
-                "not a TransNetV2 checkpoint: "
-                f"{len(result.missing_keys)} weights missing, "
-                f"{len(result.unexpected_keys)} unexpected"
-            )
-        try:
-            net.load_state_dict(renamed, strict=True)
-        except RuntimeError as e:  # shapes differ
-            raise MoviolaError(
-                f"not a TransNetV2 checkpoint: {str(e).strip().splitlines()[-1]}"
-            ) from e
+        from moviola.models.convert import load_exactly
+
+        load_exactly(net, rename_checkpoint(state), "a TransNetV2 checkpoint")
     return net.eval()
 
 

@@ -127,6 +127,15 @@ class Chain:
         yield from self.finish()
 
 
+def output_tags(source_tags: dict[str, str], effects: list[Effect]) -> dict[str, str]:
+    """The container tags an output carries: the source's (less those describing its old
+    encoding) and what the effects add."""
+    tags = {k: v for k, v in source_tags.items() if k.lower() not in _CONTAINER_TAGS}
+    for effect in effects:
+        tags.update(effect.tags())
+    return tags
+
+
 def open_reader(source, *, start=None, end=None, strict=False, dtype="uint8") -> VideoReader:
     return VideoReader(source, start=start, end=end, strict=strict, dtype=dtype)
 
@@ -171,9 +180,7 @@ def run(
             else:
                 audio_source = AudioSource(str(source), reader.info.audio[0].index, reader.origin,
                                            timeline)
-        tags = {k: v for k, v in reader.info.tags.items() if k.lower() not in _CONTAINER_TAGS}
-        for effect in effects:
-            tags.update(effect.tags())
+        tags = output_tags(reader.info.tags, effects)
         writer = VideoWriter(output, info, codec=codec, crf=crf, preset=preset, audio=audio_source,
                              metadata={**tags, **(metadata or {})})
         frames_in, frames_out, seconds = _run_threads(reader, chain, writer, info, progress,
