@@ -36,7 +36,7 @@ import numpy as np
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, to_float, to_uint8
-from moviola.vision.flow import FlowEstimator, consistency, gray, warp
+from moviola.vision.flow import FlowEstimator, consistency, gray, pixel_grid, warp
 
 log = logging.getLogger("moviola")
 
@@ -265,7 +265,7 @@ class MotionDepth:
         f = self.focal * w
         cx, cy = (w - 1) / 2, (h - 1) / 2
         valid = consistency(bwd, fwd, tolerance=0.75) > 0.5  # on a's grid
-        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        gx, gy = pixel_grid(h, w)
         xb, yb = gx + fwd[..., 0], gy + fwd[..., 1]
         inside = (xb >= 0) & (xb <= w - 1) & (yb >= 0) & (yb <= h - 1)
         sample = valid & inside

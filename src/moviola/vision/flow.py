@@ -8,6 +8,8 @@ grid onto frame ``b``, compute ``flow(b, a)`` (backward flow) and ``warp(x, that
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -45,10 +47,18 @@ class FlowEstimator:
 def warp(image: np.ndarray, flow: np.ndarray, *, border: int = cv2.BORDER_REPLICATE,
          interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
     """Backward warp: out[y, x] = image[y + flow_y, x + flow_x]."""
-    h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    gx, gy = pixel_grid(*flow.shape[:2])
     return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], interpolation,
                      borderMode=border)
+
+
+@functools.lru_cache(maxsize=8)
+def pixel_grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """x and y coordinates of every pixel of an h x w picture, float32, read-only (made once
+    per size: warps run every frame)."""
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    gx.flags.writeable = gy.flags.writeable = False
+    return gx, gy
 
 
 def consistency(forward: np.ndarray, backward: np.ndarray, tolerance: float = 1.0) -> np.ndarray:

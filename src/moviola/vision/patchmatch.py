@@ -23,12 +23,14 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
+from moviola.vision.flow import pixel_grid
+
 CostFn = Callable[[np.ndarray], np.ndarray]
 
 
 def identity_field(height: int, width: int) -> np.ndarray:
     """The field that maps every pixel to itself."""
-    gx, gy = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    gx, gy = pixel_grid(height, width)
     return np.dstack([gx, gy])
 
 

@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from moviola.vision.depth import push_pull
+from moviola.vision.flow import pixel_grid
 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
@@ -172,7 +173,7 @@ class Layers:
             self.has_back = True
         else:
             self.back_depth, self.back_image, self.has_back = d, self.image, False
-        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        gx, gy = pixel_grid(h, w)
         self._gx, self._gy = gx, gy
 
     # -- the mapping ------------------------------------------------------------------------------
