@@ -196,7 +196,7 @@ def run_chunked(
         progress(Progress(frames_out, frames_out, seconds, done=True))
     with VideoReader(path) as check:
         out_info = check.stream_info
-    before, _after, exact = chunking.context(effects)
+    exact = chunking.context(effects)[2]
     result = RunResult(output=path, frames_in=sum(r.frames_in for r in results.values()),
                        frames_out=frames_out, skipped=0, seconds=seconds, info=out_info,
                        timeline=None, audio=audio_state, effects=[repr(e) for e in effects])

@@ -9,7 +9,6 @@ SIGTERM / SIGINT (the job is then ``interrupted``), or when the server that star
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import logging
 import os
@@ -187,32 +186,19 @@ def run_shots_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> d
             },
         )
 
-    kwargs = _optional_kwargs(
-        shots_mod.detect_shots,
-        method=spec.get("method") or None,
-        cancel=watch.cancel,
-        progress=_progress_adapter(report, watch.cancel),
+    progress = _progress_adapter(report, watch.cancel)
+    shot_list = shots_mod.detect_shots(
+        spec["input_path"], method=spec.get("method") or "transnetv2", progress=progress
     )
-    shot_list = shots_mod.detect_shots(spec["input_path"], **kwargs)
     if watch.cancel.is_set():
         raise MoviolaError("cancelled")
     described = False
     if spec.get("describe"):
-        try:
-            from moviola.analysis import describe as describe_mod
-        except ImportError:
-            describe_mod = None
-        if describe_mod is not None and hasattr(describe_mod, "describe_shots"):
-            kwargs = _optional_kwargs(
-                describe_mod.describe_shots,
-                cancel=watch.cancel,
-                progress=_progress_adapter(report, watch.cancel),
-            )
-            described_list = describe_mod.describe_shots(spec["input_path"], shot_list, **kwargs)
-            if described_list is not None and hasattr(described_list, "to_dict"):
-                shot_list = described_list
-            described = True
-            _add_to_library(job_dir.parent.parent / "library.sqlite", shot_list, spec["input_path"])
+        from moviola.analysis.describe import describe_shots
+
+        shot_list = describe_shots(spec["input_path"], shot_list, progress=progress)
+        described = True
+        _add_to_library(job_dir.parent.parent / "library.sqlite", shot_list, spec["input_path"])
     (job_dir / "shots.json").write_text(shot_list.to_json())
     return {
         "output": "shots.json",
@@ -240,36 +226,18 @@ def _add_to_library(db: Path, shot_list, source: str) -> None:
         log.warning("not added to the search library: %s", exc)
 
 
-def _optional_kwargs(fn, **candidates) -> dict:
-    """The keyword arguments among ``candidates`` that ``fn`` accepts (None values dropped)."""
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return {}
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-    return {k: v for k, v in candidates.items() if v is not None and (k in params or takes_any)}
-
-
 class _Stopped(Exception):
     """Raised from a progress callback to stop an analysis that takes no cancel event."""
 
 
 def _progress_adapter(report, cancel: threading.Event):
-    """A progress callback that takes either a pipeline Progress, (frames, total) or a float;
-    it raises once the job is cancelled, which stops functions that take no cancel event."""
+    """The analyses' progress callback (a pipeline Progress); it raises once the job is
+    cancelled, which stops them between frames."""
 
-    def callback(*args, **kwargs):
+    def callback(p) -> None:
         if cancel.is_set():
             raise _Stopped("cancelled")
-        try:
-            if args and hasattr(args[0], "frames"):
-                report(args[0].frames, getattr(args[0], "total", None))
-            elif len(args) >= 2:
-                report(int(args[0]), int(args[1]) if args[1] else None)
-            elif args and isinstance(args[0], float) and args[0] <= 1.0:
-                report(int(args[0] * 1000), 1000)
-        except Exception:  # noqa: BLE001 - progress must never break the job
-            log.debug("progress report failed", exc_info=True)
+        report(p.frames, p.total)
 
     return callback
 
