@@ -40,7 +40,7 @@ import numpy as np
 from moviola.effects.interpolate import FlowNet, auto_scale
 from moviola.media.frame import Frame, StreamInfo, to_float
 from moviola.models import ensure
-from moviola.models.session import open_session
+from moviola.models.runtime import open_session
 from moviola.pipeline import create
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -35,7 +35,7 @@ from _common import vtest_inputs, write_section  # bench/ is on sys.path when ru
 import moviola
 from moviola.effects import matte as matte_mod
 from moviola.models import ensure
-from moviola.models.session import open_session
+from moviola.models.runtime import open_session
 from moviola.pipeline import Effect, create
 from moviola.pipeline.runner import run
 

@@ -442,7 +442,7 @@ def figures(out_dir: Path, seed: int = 7) -> None:
     """docs/shots/: the signals of both detectors along one edit, and frame strips of a
     dissolve and a fade with what each detector marked."""
     from moviola.analysis import shots as S
-    from moviola.models.session import open_session
+    from moviola.models.runtime import open_session
     from moviola.vision import cuts
 
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -48,7 +48,7 @@ import numpy as np
 import moviola
 from moviola.effects import upscale as up
 from moviola.media import Frame, StreamInfo
-from moviola.models.session import open_session
+from moviola.models.runtime import open_session
 from moviola.pipeline import create
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -332,7 +332,7 @@ def part_seams() -> dict:
 
 _MEMORY_PROBE = """
 import resource, sys, numpy as np
-from moviola.models.session import open_session
+from moviola.models.runtime import open_session
 s = open_session(sys.argv[1]); n = int(sys.argv[2])
 s.run({"data": np.random.default_rng(0).random((1, 3, n, n), dtype=np.float32)})
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)

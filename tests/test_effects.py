@@ -11,7 +11,7 @@ import moviola
 from moviola.errors import MoviolaError
 from moviola.media import VideoReader, probe
 from moviola.pipeline import Effect, Param, create, parse_rate, parse_spec
-from moviola.pipeline.effect import parse_color
+from moviola.pipeline.params import parse_color
 
 
 def frames_of(path):
@@ -136,7 +136,7 @@ class Invert(Effect):
     """A test effect written against the public interface, with batches."""
 
     name = "invert-test"
-    params = (Param("amount", "float", 1.0, "how much", min=0, max=1),)
+    params = (Param("amount", float, 1.0, "how much", min=0, max=1),)
     batch_size = 4
 
     def process_batch(self, frames):

@@ -355,8 +355,10 @@ def test_faceswap_face_at_the_frame_edge(tmp_path, photo):
 def test_tflite_session_is_shared_and_thread_safe(photo):
     import threading
 
-    from moviola.models import tflite_session  # noqa: F401
-    from moviola.models.session import open_session
+    from moviola.models.runtime import (
+        open_session,
+        tflite,  # noqa: F401
+    )
 
     sess = open_session(F.LANDMARKER)
     assert type(sess).__name__ == "TfliteSession"

@@ -25,7 +25,7 @@ from moviola import models
 from moviola.errors import MoviolaError
 from moviola.models import ModelFile, ModelSpec, PyPISource, URLSource, sources
 from moviola.models import cli as models_cli
-from moviola.models.session import choose_providers, close_sessions, open_session, register_backend
+from moviola.models.runtime import choose_providers, close_sessions, open_session, register_backend
 from moviola.models.spec import Conversion, SourceError
 
 SRC_DIR = Path(models.__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import moviola
 from moviola.effects import upscale as up
 from moviola.errors import MoviolaError
 from moviola.media import Frame, StreamInfo, probe, synth
-from moviola.models import session as session_mod
+from moviola.models import runtime as session_mod
 from moviola.pipeline import create
 
 FAST = "realesr-animevideov3-x2"
@@ -195,8 +195,8 @@ def test_model_path_uses_the_given_file(ncnn_runtime, texture):
 
 
 def test_ncnn_session_ranks_and_blobs(ncnn_runtime):
-    from moviola.models.ncnn_session import read_param_blobs
-    from moviola.models.session import open_session
+    from moviola.models.runtime import open_session
+    from moviola.models.runtime.ncnn import read_param_blobs
 
     sess = open_session(FAST)
     assert sess.provider == "ncnn-cpu"
@@ -212,7 +212,7 @@ def test_ncnn_session_ranks_and_blobs(ncnn_runtime):
 
 
 def test_bad_param_file_is_one_line(tmp_path):
-    from moviola.models.ncnn_session import read_param_blobs
+    from moviola.models.runtime.ncnn import read_param_blobs
 
     bad = tmp_path / "x.param"
     bad.write_text("hello\n")

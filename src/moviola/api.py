@@ -19,6 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import moviola.effects  # noqa: F401  (registers the built-in effects and plugins)
 from moviola.media.frame import Frame
 from moviola.media.probe import MediaInfo, probe
 from moviola.pipeline import registry

@@ -14,6 +14,7 @@ import sys
 
 import av
 
+import moviola.effects  # noqa: F401  (registers the built-in effects and plugins)
 from moviola._version import __version__
 from moviola.commands import discover as discover_commands
 from moviola.commands._shared import (

@@ -364,7 +364,7 @@ def detect_shots(
     from moviola.pipeline import Progress as Event
 
     if method == "transnetv2":
-        from moviola.models.session import open_session
+        from moviola.models.runtime import open_session
 
         session = open_session("transnetv2")
         sizes = [NET_SIZE]

@@ -14,7 +14,8 @@ from moviola import engines
 from moviola.errors import MoviolaError
 from moviola.media import codec_choices
 from moviola.pipeline import Progress
-from moviola.pipeline.effect import Effect, Param
+from moviola.pipeline.effect import Effect
+from moviola.pipeline.params import Param
 
 
 class Parser(argparse.ArgumentParser):
@@ -38,7 +39,7 @@ def _param_help(param: Param) -> str:
                      f"{param.max if param.max is not None else 'inf'}")
     if param.multiple:
         extra.append("repeatable")
-    if param.default is not None and param.type != "bool":
+    if param.default is not None and param.type_name != "bool":
         extra.append(f"default {param.describe()['default']}")
     return text + (f" ({'; '.join(extra)})" if extra else "")
 
@@ -46,14 +47,14 @@ def _param_help(param: Param) -> str:
 def add_effect_options(parser: argparse.ArgumentParser, effect: type[Effect]) -> None:
     group = parser.add_argument_group(f"{effect.name} options")
     for param in effect.params:
-        if param.type == "bool":
+        if param.type_name == "bool":
             group.add_argument(_option_name(param), dest=f"p_{param.name}",
                                action=argparse.BooleanOptionalAction, default=None,
                                help=_param_help(param))
         else:
             group.add_argument(_option_name(param), dest=f"p_{param.name}", default=None,
                                action="append" if param.multiple else "store",
-                               metavar=param.type.upper(), help=_param_help(param))
+                               metavar=param.type_name.upper(), help=_param_help(param))
 
 
 def add_io_options(parser: argparse.ArgumentParser, taken: set[str] = frozenset()) -> None:

@@ -7,7 +7,7 @@ import logging
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import StreamInfo
-from moviola.pipeline import Param
+from moviola.pipeline import Param, parse_path
 from moviola.pipeline.effect import Effect
 from moviola.vision.depth import DepthStream
 
@@ -16,7 +16,7 @@ log = logging.getLogger("moviola")
 DEPTH_PARAMS = (
     Param(
         "method",
-        "str",
+        str,
         "auto",
         "where depth comes from: model (an ONNX depth network, --model), motion (depth from "
         "camera motion in a video, no weights), file (--depth); auto: file if --depth is given, "
@@ -25,22 +25,22 @@ DEPTH_PARAMS = (
     ),
     Param(
         "model",
-        "path",
+        parse_path,
         None,
         "ONNX monocular depth model: a Depth-Anything-V2-Small or MiDaS v2.1 small export "
         "(none can be downloaded here; see docs/depth.md)",
     ),
-    Param("depth", "path", None, "a depth map image (8/16-bit) or depth video of the input"),
+    Param("depth", parse_path, None, "a depth map image (8/16-bit) or depth video of the input"),
     Param(
         "depth_near",
-        "str",
+        str,
         "white",
         "which end of the supplied depth map is near",
         choices=("white", "black"),
     ),
     Param(
         "smooth",
-        "float",
+        float,
         0.6,
         "temporal smoothing of depth in video (flow-warped, where consistent): 0 off .. 0.95",
         min=0.0,
@@ -48,7 +48,7 @@ DEPTH_PARAMS = (
     ),
     Param(
         "gap",
-        "int",
+        int,
         3,
         "depth from motion: frames between the two views (more: more parallax, more occlusion)",
         min=1,
@@ -56,7 +56,7 @@ DEPTH_PARAMS = (
     ),
     Param(
         "focal",
-        "float",
+        float,
         1.0,
         "depth from motion: assumed focal length as a multiple of the frame width "
         "(1.0 ~ 53 degrees horizontal field of view)",

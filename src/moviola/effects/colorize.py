@@ -50,8 +50,8 @@ import numpy as np
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_float, to_uint8
 from moviola.media.still import read_rgb
-from moviola.pipeline import Effect, Param, register
-from moviola.pipeline.effect import parse_color
+from moviola.pipeline import Effect, Param, parse_path, register
+from moviola.pipeline.params import parse_color
 from moviola.vision.color import gray_lightness, guided_filter, lab_to_rgb, rgb_to_lab
 from moviola.vision.flow import FlowEstimator, consistency, warp
 
@@ -76,7 +76,7 @@ class Colorize(Effect):
     params = (
         Param(
             "reference",
-            "path",
+            parse_path,
             None,
             "a colour image of the same or a similar scene (or a coloured keyframe). "
             "Classical, example-based",
@@ -84,7 +84,7 @@ class Colorize(Effect):
         ),
         Param(
             "hints",
-            "path",
+            parse_path,
             None,
             'colour hints: JSON {"frame": N or "time": T, "points": [[x, y, "#rrggbb"]], '
             '"scribbles": [{"color": "#rrggbb", "points": [[x, y], ...], "width": 5}]} (or a list '
@@ -93,14 +93,14 @@ class Colorize(Effect):
         ),
         Param(
             "model",
-            "path",
+            parse_path,
             None,
             "an automatic colorization ONNX model you supply (DDColor, DeOldify exports): "
             "input 1x1 (L/100) or 1x3 (gray RGB 0..1) NCHW, output 1x2 (a, b) or 1x3 (RGB 0..1)",
         ),
         Param(
             "model_size",
-            "int",
+            int,
             512,
             "the model's input size when the model does not fix one (square)",
             min=32,
@@ -108,7 +108,7 @@ class Colorize(Effect):
         ),
         Param(
             "locality",
-            "float",
+            float,
             1.0,
             "reference mode: weight of the pixel's place in the picture when matching "
             "(0: anywhere in the reference; high: the same place, for keyframes of the shot)",
@@ -117,7 +117,7 @@ class Colorize(Effect):
         ),
         Param(
             "temporal",
-            "float",
+            float,
             0.85,
             "how much of the previous frame's chroma, carried by motion, is kept where the flow "
             "is reliable (0: every frame on its own)",
@@ -126,7 +126,7 @@ class Colorize(Effect):
         ),
         Param(
             "saturation",
-            "float",
+            float,
             1.0,
             "scale of the chroma that is put in",
             min=0.0,
@@ -134,7 +134,7 @@ class Colorize(Effect):
         ),
         Param(
             "work",
-            "int",
+            int,
             256,
             "working resolution, long side in px (matching, optimization, flow)",
             min=64,
@@ -448,7 +448,7 @@ def _keyframe(item, i: int, name: str) -> Keyframe:
     if "frame" in item and "time" in item:
         raise MoviolaError(f"{where}: give frame or time, not both")
     if "time" in item:
-        from moviola.media.reader import parse_time
+        from moviola.media.time import parse_time
 
         try:
             key.time = Fraction(parse_time(item["time"]))
@@ -592,7 +592,7 @@ class ModelColorizer:
     """
 
     def __init__(self, path: Path, size: int) -> None:
-        from moviola.models.session import open_session
+        from moviola.models.runtime import open_session
 
         self.session = open_session(path)
         if len(self.session.inputs) != 1 or len(self.session.inputs[0].shape) != 4:

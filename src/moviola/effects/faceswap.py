@@ -22,7 +22,7 @@ from moviola import __version__
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, to_uint8
 from moviola.media.still import read_rgb
-from moviola.pipeline import Effect, Param, register
+from moviola.pipeline import Effect, Param, parse_path, register
 from moviola.vision.faces import FACE_OVAL
 from moviola.vision.meshwarp import delaunay, draw_label, warp_face
 
@@ -65,33 +65,33 @@ class FaceSwap(Effect):
     kind = "model"
     context_frames = None  # tracking and smoothing carry state from frame to frame
     params = (
-        Param("face", "path", None, "photo with the face to put in (required)"),
+        Param("face", parse_path, None, "photo with the face to put in (required)"),
         Param(
             "target",
-            "str",
+            str,
             "largest",
             "which face of the video: 'largest', 'reference' (the one most like the "
             "--reference photo), or a track id (0, 1, ... as `moviola faces` numbers them)",
         ),
         Param(
             "reference",
-            "path",
+            parse_path,
             None,
             "photo of the person to replace, for --target reference",
         ),
         Param(
             "blend",
-            "str",
+            str,
             "seamless",
             "how the face is blended in",
             choices=("seamless", "feather"),
         ),
-        Param("color", "bool", True, "match the face's colour to the target's"),
-        Param("label", "bool", True, "draw the visible 'synthetic face' label (--no-label: off)"),
-        Param("max_faces", "int", 4, "most faces tracked at once", min=1, max=16),
+        Param("color", bool, True, "match the face's colour to the target's"),
+        Param("label", bool, True, "draw the visible 'synthetic face' label (--no-label: off)"),
+        Param("max_faces", int, 4, "most faces tracked at once", min=1, max=16),
         Param(
             "occlusion",
-            "str",
+            str,
             "auto",
             "keep what is in front of the target face (a hand, a glass, hair) in front: 'auto' "
             "finds it from colour, texture and motion cues; 'off' paints the whole face",

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo
-from moviola.pipeline import Effect, Param, register
+from moviola.pipeline import Effect, Param, parse_rate, register
 
 
 @register
@@ -17,7 +17,7 @@ class Fps(Effect):
     timing = "retime"
     context_frames = 1
     lookahead_frames = 1
-    params = (Param("rate", "rate", None, "target frame rate, e.g. 25, 30000/1001, 59.94"),)
+    params = (Param("rate", parse_rate, None, "target frame rate, e.g. 25, 30000/1001, 59.94"),)
 
     def validate(self) -> None:
         if self.rate is None:

@@ -58,7 +58,7 @@ from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_float, to_uint8
 from moviola.media.timeline import Timeline
 from moviola.models.ifnet import SCALES, pad_multiple  # plain constants: no torch imported
-from moviola.pipeline import Effect, Param, register
+from moviola.pipeline import Effect, Param, parse_fraction, parse_rate, register
 
 log = logging.getLogger("moviola")
 
@@ -288,13 +288,13 @@ class Interpolate(Effect):
     params = (
         Param(
             "fps",
-            "rate",
+            parse_rate,
             None,
             "target frame rate, e.g. 60, 60000/1001, 59.94; duration and audio unchanged",
         ),
         Param(
             "multi",
-            "int",
+            int,
             None,
             "N times the frames (and the rate): N-1 new frames in every interval",
             min=2,
@@ -302,7 +302,7 @@ class Interpolate(Effect):
         ),
         Param(
             "slowmo",
-            "fraction",
+            parse_fraction,
             None,
             "N times slower: N times the frames at the same rate, N times longer",
             min=1,
@@ -310,21 +310,21 @@ class Interpolate(Effect):
         ),
         Param(
             "audio",
-            "str",
+            str,
             None,
             "with slowmo: tempo (slowed down, pitch kept; default) or drop",
             choices=("tempo", "drop"),
         ),
         Param(
             "scale",
-            "str",
+            str,
             "auto",
             "flow resolution (RIFE's scale): auto (1 up to 2K, "
             "0.5 up to 4K, 0.25 beyond), 0.25, 0.5, 1, or 2 (finer, small frames)",
         ),
         Param(
             "cut_threshold",
-            "float",
+            float,
             0.4,
             "scene change (0..1: a change of structure that no "
             "small motion explains, or of colour) that counts as a cut: no morphing across "
@@ -334,7 +334,7 @@ class Interpolate(Effect):
         ),
         Param(
             "max_hold",
-            "int",
+            int,
             4,
             "runs of up to this many repeated frames (animation on "
             "twos, threes; screen captures) count as one picture and the motion is spread "
@@ -344,7 +344,7 @@ class Interpolate(Effect):
         ),
         Param(
             "bisect",
-            "bool",
+            bool,
             False,
             "bisect as RIFE's own scripts do: the network runs again "
             "on each new middle frame (N-1 runs per pair for 4x, 8x instead of 1); slower, "
@@ -352,7 +352,7 @@ class Interpolate(Effect):
         ),
         Param(
             "model_path",
-            "str",
+            str,
             None,
             "an ONNX file with rife-hdv3's interface to use "
             "instead (inputs img0, img1, scale; outputs flow, mask)",
@@ -394,7 +394,7 @@ class Interpolate(Effect):
     # -- life cycle -----------------------------------------------------------------------------
     def configure(self, info: StreamInfo) -> StreamInfo:
         from moviola.models import ensure
-        from moviola.models.session import open_session
+        from moviola.models.runtime import open_session
 
         path = Path(self.model_path).expanduser() if self.model_path else ensure(MODEL_ID)
         session = open_session(path)

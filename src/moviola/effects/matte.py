@@ -39,7 +39,7 @@ from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_float, to_uint8
 from moviola.media.still import read_rgb
 from moviola.pipeline import Effect, Param, register
-from moviola.pipeline.effect import parse_color
+from moviola.pipeline.params import parse_color
 
 log = logging.getLogger("moviola")
 
@@ -71,7 +71,7 @@ class Matte(Effect):
     params = (
         Param(
             "model",
-            "str",
+            str,
             "rvm",
             "rvm: recurrent video matting, for people, stable over time; "
             "u2netp: per-frame salient object, for stills and subjects that are not people",
@@ -79,23 +79,23 @@ class Matte(Effect):
         ),
         Param(
             "model_path",
-            "str",
+            str,
             None,
             "an ONNX file to use instead: RVM's interface (src, r1i..r4i, downsample_ratio) "
             "or one NCHW image in, alpha out",
         ),
         Param(
             "background",
-            "str",
+            str,
             "auto",
             "auto (transparent where the format has alpha: .mov .webm .mkv PNG folder), "
             "transparent, green, blue, blur, a colour #RRGGBB, "
             "or the path of an image or video to put behind the subject",
         ),
-        Param("matte_only", "bool", False, "write the matte itself: white subject on black"),
+        Param("matte_only", bool, False, "write the matte itself: white subject on black"),
         Param(
             "blur",
-            "float",
+            float,
             12.0,
             "blur strength for background=blur (Gaussian sigma in pixels of a 1080p frame)",
             min=0.5,
@@ -103,14 +103,14 @@ class Matte(Effect):
         ),
         Param(
             "downsample",
-            "str",
+            str,
             "auto",
             "RVM's internal scale, 0.05..1; "
             "auto: ~270 px on the short side (0.47 at 576p, 0.25 at 1080p, 0.125 at 4K)",
         ),
         Param(
             "smooth",
-            "float",
+            float,
             None,
             "temporal smoothing of the alpha where the picture is still, 0 (off) .. 0.95; "
             "default 0 for rvm, 0.6 for per-frame models",
@@ -119,21 +119,21 @@ class Matte(Effect):
         ),
         Param(
             "refine",
-            "bool",
+            bool,
             True,
             "edge refinement: guided filter of a low-resolution alpha on the full-resolution "
             "frame (per-frame models; RVM refines its own)",
         ),
         Param(
             "decontaminate",
-            "bool",
+            bool,
             True,
             "foreground colour decontamination, "
             "so the old background's colour does not spill at the edges",
         ),
         Param(
             "cut_threshold",
-            "float",
+            float,
             0.5,
             "change between consecutive frames that counts as a shot cut and resets the model "
             "state (0..1: colour histogram distance, or mean brightness change / 60 levels); "
@@ -174,7 +174,7 @@ class Matte(Effect):
     # -- life cycle -----------------------------------------------------------------------------
     def configure(self, info: StreamInfo) -> StreamInfo:
         from moviola.models import ensure
-        from moviola.models.session import open_session
+        from moviola.models.runtime import open_session
 
         self._size = (info.width, info.height)
         if self.model_path is not None:

@@ -39,7 +39,7 @@ from moviola.effects._depth_common import (
 )
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_float
-from moviola.pipeline import Param, register
+from moviola.pipeline import Param, parse_color, parse_rate, register
 from moviola.vision.viewsynth import (
     Layers,
     View,
@@ -89,15 +89,15 @@ class Parallax(DepthEffect):
     )
     timing = "retime"
     params = (
-        Param("move", "str", "circle", "camera move", choices=MOVES),
-        Param("amount", "float", 1.0, "strength of the move (1: moderate)", min=0.0, max=5.0),
+        Param("move", str, "circle", "camera move", choices=MOVES),
+        Param("amount", float, 1.0, "strength of the move (1: moderate)", min=0.0, max=5.0),
         Param(
-            "seconds", "float", 4.0, "length of the clip made from a still image", min=0.01, max=600
+            "seconds", float, 4.0, "length of the clip made from a still image", min=0.01, max=600
         ),
-        Param("fps", "rate", Fraction(30), "frame rate of the clip made from a still image"),
+        Param("fps", parse_rate, Fraction(30), "frame rate of the clip made from a still image"),
         Param(
             "focus",
-            "float",
+            float,
             None,
             "depth (0 far .. 1 near) that stays in place and in focus; "
             "default: the 75th percentile of the first frame's depth",
@@ -106,17 +106,17 @@ class Parallax(DepthEffect):
         ),
         Param(
             "dof",
-            "float",
+            float,
             0.0,
             "depth of field: largest blur, in percent of the width (0: off)",
             min=0.0,
             max=5.0,
         ),
-        Param("fog", "float", 0.0, "fog at the farthest depth, 0 .. 1", min=0.0, max=1.0),
-        Param("fog_color", "color", "#c8d2dc", "colour of the fog"),
+        Param("fog", float, 0.0, "fog at the farthest depth, 0 .. 1", min=0.0, max=1.0),
+        Param("fog_color", parse_color, "#c8d2dc", "colour of the fog"),
         Param(
             "stereo",
-            "str",
+            str,
             None,
             "stereo output: sbs (left and right views side by side, twice the width) or "
             "anaglyph (red-cyan, Dubois)",
@@ -124,7 +124,7 @@ class Parallax(DepthEffect):
         ),
         Param(
             "eye",
-            "float",
+            float,
             0.03,
             "stereo: eye separation as the near point's parallax, in image widths",
             min=0.0,

@@ -37,7 +37,7 @@ from moviola import __version__
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, to_uint8
 from moviola.media.still import read_rgb
-from moviola.pipeline import Effect, Param, register
+from moviola.pipeline import Effect, Param, parse_path, register
 
 LABEL_TEXT = "SYNTHETIC FACE - moviola puppet"
 TAG_TEXT = "contains synthetic faces made with moviola puppet"
@@ -154,20 +154,20 @@ class Puppet(Effect):
     kind = "model"
     context_frames = None  # the driver's reference frame and smoothing carry state
     params = (
-        Param("portrait", "path", None, "photo of the face to animate (required)"),
+        Param("portrait", parse_path, None, "photo of the face to animate (required)"),
         Param(
             "expression",
-            "float",
+            float,
             1.0,
             "how much of the driver's expression is passed on (0: head motion only)",
             min=0.0,
             max=3.0,
         ),
-        Param("teeth", "bool", True, "paint an upper teeth band inside an opened mouth"),
-        Param("smooth", "bool", True, "One Euro smoothing of the driven mesh"),
-        Param("max_size", "int", 1024, "longest side of the output (the portrait is scaled down "
+        Param("teeth", bool, True, "paint an upper teeth band inside an opened mouth"),
+        Param("smooth", bool, True, "One Euro smoothing of the driven mesh"),
+        Param("max_size", int, 1024, "longest side of the output (the portrait is scaled down "
               "to it)", min=64, max=4096),
-        Param("label", "bool", True, "draw the visible 'synthetic face' label (--no-label: off)"),
+        Param("label", bool, True, "draw the visible 'synthetic face' label (--no-label: off)"),
     )  # fmt: skip
 
     def chunk_problem(self) -> str | None:

@@ -41,7 +41,7 @@ import numpy as np
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_float
 from moviola.media.still import read_rgb
-from moviola.pipeline import Effect, Param, register
+from moviola.pipeline import Effect, Param, parse_color, parse_path, parse_time, register
 from moviola.vision.color import (
     ColorStats,
     DistributionTransfer,
@@ -76,47 +76,47 @@ class Recolor(Effect):
     params = (
         Param(
             "reference",
-            "path",
+            parse_path,
             None,
             "an image or a video whose look to match (a video: frames sampled over it)",
             multiple=True,
         ),
-        Param("reference_start", "time", None, "a video reference: start of the shot to match"),
-        Param("reference_end", "time", None, "a video reference: end of the shot to match"),
+        Param("reference_start", parse_time, None, "a video reference: start of the shot to match"),
+        Param("reference_end", parse_time, None, "a video reference: end of the shot to match"),
         Param(
             "method",
-            "str",
+            str,
             "mkl",
             "mkl: linear map matching mean and covariance in CIELAB; reinhard: "
             "per-channel mean/spread in CIELAB; histogram: whole-distribution transfer in Oklab "
             "(rotated-axis CDF matching)",
             choices=METHODS,
         ),
-        Param("strength", "float", 1.0, "0: unchanged .. 1: full transfer", min=0.0, max=1.0),
-        Param("lightness", "bool", True, "match the lightness too (else only the chroma)"),
+        Param("strength", float, 1.0, "0: unchanged .. 1: full transfer", min=0.0, max=1.0),
+        Param("lightness", bool, True, "match the lightness too (else only the chroma)"),
         Param(
             "measure",
-            "int",
+            int,
             5,
             "how many first frames of the footage its colours are measured on (held back "
             "until measured)",
             min=1,
             max=100,
         ),
-        Param("samples", "int", 12, "frames sampled from a video reference", min=1, max=500),
-        Param("hue_from", "color", None, "shift the hues near this colour (#rrggbb)"),
-        Param("hue_to", "color", None, "... to this colour's hue (and chroma)"),
-        Param("shift_hue", "float", None, "... or by this many degrees", min=-180, max=180),
+        Param("samples", int, 12, "frames sampled from a video reference", min=1, max=500),
+        Param("hue_from", parse_color, None, "shift the hues near this colour (#rrggbb)"),
+        Param("hue_to", parse_color, None, "... to this colour's hue (and chroma)"),
+        Param("shift_hue", float, None, "... or by this many degrees", min=-180, max=180),
         Param(
             "hue_width",
-            "float",
+            float,
             30.0,
             "hues within this many degrees of hue_from are changed (fully within half of it)",
             min=1,
             max=180,
         ),
-        Param("subject", "bool", False, "only the person (matte model: Robust Video Matting)"),
-        Param("background", "bool", False, "only what is not the person (matte model)"),
+        Param("subject", bool, False, "only the person (matte model: Robust Video Matting)"),
+        Param("background", bool, False, "only what is not the person (matte model)"),
     )
 
     # -- parameters -----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import numpy as np
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, even
-from moviola.pipeline import Effect, Param, register
+from moviola.pipeline import Effect, Param, parse_color, register
 
 _INTERPOLATION = {
     "nearest": cv2.INTER_NEAREST,
@@ -24,14 +24,14 @@ class Resize(Effect):
     context_frames = 0  # each frame on its own
     summary = "Change the frame size (width, height or scale), keeping the aspect ratio."
     params = (
-        Param("width", "int", None, "output width in pixels", min=1, max=16384),
-        Param("height", "int", None, "output height in pixels", min=1, max=16384),
-        Param("scale", "float", None, "scale factor (e.g. 0.5); instead of width/height",
+        Param("width", int, None, "output width in pixels", min=1, max=16384),
+        Param("height", int, None, "output height in pixels", min=1, max=16384),
+        Param("scale", float, None, "scale factor (e.g. 0.5); instead of width/height",
               min=0.01, max=16),
-        Param("fit", "str", "contain", "with both width and height: contain (pad), cover "
+        Param("fit", str, "contain", "with both width and height: contain (pad), cover "
               "(crop) or stretch", choices=("contain", "cover", "stretch")),
-        Param("pad_color", "color", "black", "color of the padding for fit=contain"),
-        Param("interpolation", "str", "auto", "auto (area to shrink, lanczos to enlarge), "
+        Param("pad_color", parse_color, "black", "color of the padding for fit=contain"),
+        Param("interpolation", str, "auto", "auto (area to shrink, lanczos to enlarge), "
               "nearest, bilinear, bicubic, lanczos, area",
               choices=("auto", *_INTERPOLATION)),
     )

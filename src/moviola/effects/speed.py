@@ -5,7 +5,7 @@ from __future__ import annotations
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo
 from moviola.media.timeline import Timeline
-from moviola.pipeline import Effect, Param, register
+from moviola.pipeline import Effect, Param, parse_fraction, register
 
 
 @register
@@ -16,9 +16,9 @@ class Speed(Effect):
                "chain fps to get a standard rate. Audio tempo changes, pitch is kept.")
     timing = "retime"
     params = (
-        Param("factor", "fraction", None, "speed factor: 2 = twice as fast, 0.5 = half speed",
+        Param("factor", parse_fraction, None, "speed factor: 2 = twice as fast, 0.5 = half speed",
               min=0.01, max=100),
-        Param("audio", "str", "tempo", "tempo (time-stretch, pitch kept) or drop",
+        Param("audio", str, "tempo", "tempo (time-stretch, pitch kept) or drop",
               choices=("tempo", "drop")),
     )
 

@@ -45,7 +45,7 @@ import numpy as np
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_uint8
-from moviola.pipeline import Effect, Param, register
+from moviola.pipeline import Effect, Param, parse_path, register
 from moviola.vision import patchmatch as pm
 from moviola.vision.flow import FlowEstimator, consistency, warp
 
@@ -88,7 +88,7 @@ class KeySpec:
 
 def parse_keyframe(text: str) -> KeySpec:
     """'12=look.png' (frame 12), '2.5s=look.png' or '00:02.5=look.png' (a time)."""
-    from moviola.media.reader import parse_time
+    from moviola.media.time import parse_time
 
     if "=" not in text:
         raise MoviolaError(
@@ -501,7 +501,7 @@ class ImageModel:
     model's metadata, optional tiling."""
 
     def __init__(self, path: Path, value_range: str = "auto", tile: int = 0) -> None:
-        from moviola.models.session import open_session
+        from moviola.models.runtime import open_session
 
         self.session = open_session(path)
         if len(self.session.inputs) != 1:
@@ -627,7 +627,7 @@ class Stylize(Effect):
     params = (
         Param(
             "keyframe",
-            "str",
+            str,
             None,
             "FRAME=IMAGE: a stylized version of that frame (frame number, or time like 2.5s); "
             "repeat for several, the look is blended between them",
@@ -635,31 +635,31 @@ class Stylize(Effect):
         ),
         Param(
             "style",
-            "path",
+            parse_path,
             None,
             "a style image: its textures are applied to the first frame by patch synthesis, "
             "and that is carried along the motion",
         ),
-        Param("filter", "str", None, "a classical filter, no model needed", choices=FILTERS),
+        Param("filter", str, None, "a classical filter, no model needed", choices=FILTERS),
         Param(
             "model",
-            "path",
+            parse_path,
             None,
             "a user-supplied image-to-image ONNX model (fast neural style, AnimeGAN, CycleGAN "
             "generator); moviola ships no such weights",
         ),
         Param(
             "model_range",
-            "str",
+            str,
             "auto",
             "the model's pixel value range: 0,1 / -1,1 / 0,255; auto: the model's metadata "
             "'range', else 0,255",
             choices=RANGES,
         ),
-        Param("tile", "int", 0, "run the model on tiles of this size (0: whole frame)", min=0),
+        Param("tile", int, 0, "run the model on tiles of this size (0: whole frame)", min=0),
         Param(
             "smooth",
-            "float",
+            float,
             0.0,
             "for filters and models: mix in the previous output warped by flow, 0 (off) .. 0.9",
             min=0.0,
@@ -667,7 +667,7 @@ class Stylize(Effect):
         ),
         Param(
             "colors",
-            "int",
+            int,
             8,
             "posterize: palette size (fixed from the first frame)",
             min=2,
@@ -675,7 +675,7 @@ class Stylize(Effect):
         ),
         Param(
             "work",
-            "int",
+            int,
             192,
             "keyframes/style: working resolution of the synthesis (px on the short side)",
             min=48,
@@ -683,14 +683,14 @@ class Stylize(Effect):
         ),
         Param(
             "temporal",
-            "bool",
+            bool,
             True,
             "keyframes/style: use the positional and temporal guides (off: each frame is "
             "synthesised from the keyframe alone, which flickers; for comparison)",
         ),
         Param(
             "max_gap",
-            "int",
+            int,
             120,
             "keyframes: most frames held between two keyframes for blending (memory bound: "
             "about 1.2-1.6 MB each at work=192, whatever the video size)",
@@ -698,7 +698,7 @@ class Stylize(Effect):
         ),
         Param(
             "iterations",
-            "int",
+            int,
             2,
             "keyframes/style: PatchMatch iterations per frame (0: warp the keyframe by "
             "accumulated flow only, fastest, occlusions smear)",

@@ -7,7 +7,7 @@ from fractions import Fraction
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo
 from moviola.media.timeline import Timeline
-from moviola.pipeline import Effect, Param, register
+from moviola.pipeline import Effect, Param, parse_time, register
 
 
 @register
@@ -17,9 +17,9 @@ class Trim(Effect):
     summary = "Keep the frames whose time lies in [start, end); audio is cut to match."
     timing = "retime"
     params = (
-        Param("start", "time", "0", "first time kept (seconds or HH:MM:SS.mmm)"),
-        Param("end", "time", None, "time where the clip ends (not included)"),
-        Param("duration", "time", None, "length to keep, instead of end"),
+        Param("start", parse_time, "0", "first time kept (seconds or HH:MM:SS.mmm)"),
+        Param("end", parse_time, None, "time where the clip ends (not included)"),
+        Param("duration", parse_time, None, "length to keep, instead of end"),
     )
 
     def validate(self) -> None:

@@ -126,7 +126,7 @@ class Upscale(Effect):
     params = (
         Param(
             "model",
-            "str",
+            str,
             AUTO_FAMILY,
             "realesr-animevideov3 (fast; picks its x2, x3 or x4 file), realesrgan-x4plus "
             "(photographic detail, slow), realesrgan-x4plus-anime, or lanczos (classical, "
@@ -135,18 +135,18 @@ class Upscale(Effect):
         ),
         Param(
             "scale",
-            "float",
+            float,
             None,
             "enlargement factor, any value (default: the model's own, 2 for "
             "realesr-animevideov3 and lanczos); sizes are rounded to even numbers",
             min=1,
             max=16,
         ),
-        Param("width", "int", None, "output width in pixels (aspect kept)", min=2, max=16384),
-        Param("height", "int", None, "output height in pixels (aspect kept)", min=2, max=16384),
+        Param("width", int, None, "output width in pixels (aspect kept)", min=2, max=16384),
+        Param("height", int, None, "output height in pixels (aspect kept)", min=2, max=16384),
         Param(
             "tile",
-            "int",
+            int,
             0,
             "tile side in input pixels for large frames (0: auto, from the memory the "
             "model needs; at least 32)",
@@ -155,7 +155,7 @@ class Upscale(Effect):
         ),
         Param(
             "sharpen",
-            "float",
+            float,
             None,
             f"unsharp-mask amount for --model lanczos (default {DEFAULT_SHARPEN}; 0: plain "
             "Lanczos)",
@@ -164,7 +164,7 @@ class Upscale(Effect):
         ),
         Param(
             "model_path",
-            "str",
+            str,
             None,
             "your own Real-ESRGAN-style model instead of a stored one: an ncnn .param "
             "(its .bin beside it) or an .onnx file; RGB 0..1 in, an integer enlargement out",
@@ -248,12 +248,12 @@ class Upscale(Effect):
         return info.evolve(width=self._out[0], height=self._out[1])
 
     def _open(self, source: str) -> None:
-        from moviola.models.session import open_session
+        from moviola.models.runtime import open_session
 
         if self.model_path is not None and not Path(source).expanduser().is_file():
             raise MoviolaError(f"upscale: model file not found: {source}")
         if self.model_path is None or source.lower().endswith(".param"):
-            from moviola.models.ncnn_session import import_ncnn
+            from moviola.models.runtime.ncnn import import_ncnn
 
             import_ncnn()  # say what to install before fetching any weights
         self._session = open_session(source)

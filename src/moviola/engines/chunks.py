@@ -18,7 +18,8 @@ import av
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame
-from moviola.media.reader import VideoReader, parse_time
+from moviola.media.reader import VideoReader
+from moviola.media.time import parse_time
 from moviola.media.timeline import Timeline
 from moviola.media.writer import VideoWriter, resolve_target
 from moviola.pipeline.effect import Effect

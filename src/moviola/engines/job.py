@@ -27,7 +27,8 @@ from pathlib import Path
 from moviola.engines import chunks as chunking
 from moviola.engines.stitch import audio_source, stitch
 from moviola.errors import MoviolaError
-from moviola.media.reader import VideoReader, parse_time
+from moviola.media.reader import VideoReader
+from moviola.media.time import parse_time
 from moviola.media.writer import same_file
 from moviola.pipeline.effect import Effect
 from moviola.pipeline.runner import Progress, RunResult, output_tags

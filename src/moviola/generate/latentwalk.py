@@ -78,7 +78,7 @@ class GeneratorModel:
     """An image generator behind ONNX Runtime: latents (N x Z) -> uint8 images (N x H x W x 3)."""
 
     def __init__(self, model: str | os.PathLike | None = None, output_range: str | None = None):
-        from moviola.models.session import open_session
+        from moviola.models.runtime import open_session
 
         if model is None:
             source: str | Path = BUILTIN
@@ -322,7 +322,7 @@ class WalkSettings:
     batch: int = 16
 
     def validated(self) -> WalkSettings:
-        from moviola.pipeline.effect import parse_rate
+        from moviola.media.time import parse_rate
 
         s = WalkSettings(**{k: getattr(self, k) for k in self.__dataclass_fields__})
         s.seeds = parse_seeds(s.seeds)

@@ -3,7 +3,8 @@
 from moviola.media.audio import AudioSource
 from moviola.media.frame import ColorTags, Frame, StreamInfo
 from moviola.media.probe import MediaInfo, format_info, probe
-from moviola.media.reader import VideoReader, parse_time
+from moviola.media.reader import VideoReader
+from moviola.media.time import parse_time
 from moviola.media.timeline import Timeline
 from moviola.media.writer import VideoWriter, codec_choices, resolve_target, same_file
 

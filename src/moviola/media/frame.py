@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+import cv2
 import numpy as np
 
 
@@ -49,6 +51,36 @@ class Frame:
 def even(value: float) -> int:
     """A length rounded to the nearest even number (at least 2): what 4:2:0 encoders need."""
     return max(2, int(round(value / 2)) * 2)
+
+
+def cover(image: np.ndarray, size: tuple[int, int], *, enlarge: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """Resize to fill ``size`` (w, h), keeping the aspect ratio, and crop the overflow centred.
+
+    Area interpolation when reducing, ``enlarge`` (bilinear by default) when enlarging.
+    """
+    w, h = size
+    ih, iw = image.shape[:2]
+    if (iw, ih) == (w, h):
+        return image
+    scale = max(w / iw, h / ih)
+    sw, sh = max(w, math.ceil(iw * scale - 1e-9)), max(h, math.ceil(ih * scale - 1e-9))
+    interp = cv2.INTER_AREA if scale < 1 else enlarge
+    big = cv2.resize(image, (sw, sh), interpolation=interp)
+    x, y = (sw - w) // 2, (sh - h) // 2
+    return np.ascontiguousarray(big[y : y + h, x : x + w])
+
+
+def contain(image: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int]]:
+    """Resize to fit inside ``size`` (w, h), keeping the aspect ratio; returns the picture and
+    its offset (x, y) in a canvas of ``size`` (the caller pads)."""
+    w, h = size
+    ih, iw = image.shape[:2]
+    scale = min(w / iw, h / ih)
+    sw, sh = max(1, round(iw * scale)), max(1, round(ih * scale))
+    if (sw, sh) != (iw, ih):
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LANCZOS4
+        image = cv2.resize(image, (sw, sh), interpolation=interp)
+    return image, ((w - sw) // 2, (h - sh) // 2)
 
 
 def to_float(image: np.ndarray) -> np.ndarray:

@@ -15,39 +15,11 @@ import numpy as np
 from moviola.errors import MoviolaError
 from moviola.media.frame import ColorTags, Frame, StreamInfo
 from moviola.media.probe import MediaInfo, VideoInfo, open_input, probe
+from moviola.media.time import parse_time
 
 log = logging.getLogger("moviola")
 
 _DECODE_ERRORS = (av.FFmpegError,)
-
-
-def parse_time(value: str | float | Fraction | None) -> Fraction | None:
-    """Seconds ("12.5", "1001/30000") or a timecode ("01:02:03.5", "02:03") to an exact Fraction."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, int | float):
-        return Fraction(str(value))
-    text = str(value).strip()
-    try:
-        if ":" in text:
-            parts = text.split(":")
-            if len(parts) > 3:
-                raise ValueError
-            seconds = Fraction(0)
-            for part in parts:
-                seconds = seconds * 60 + Fraction(part)
-            result = seconds
-        else:
-            result = Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise MoviolaError(
-            f"not a time: {value!r} (use seconds like 12.5 or a timecode like 00:01:02.5)"
-        ) from None
-    if result < 0:
-        raise MoviolaError(f"time must not be negative: {value!r}")
-    return result
 
 
 class VideoReader:

@@ -33,7 +33,7 @@ from .store import (
 )
 
 if TYPE_CHECKING:
-    from .session import Session, TensorInfo, open_session
+    from .runtime import Session, TensorInfo, open_session
 
 __all__ = [
     "Conversion",
@@ -67,9 +67,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # the session module imports numpy; keep `import moviola.models` light for the CLI
+    # the runtime package imports numpy; keep `import moviola.models` light for the CLI
     if name in ("open_session", "Session", "TensorInfo"):
-        from . import session
+        from . import runtime
 
-        return getattr(session, name)
+        return getattr(runtime, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,8 @@
 """Effects and the runner that chains them over one decode and one encode pass."""
 
-from moviola.pipeline.effect import Effect, Param, parse_rate
+from moviola.media.time import parse_fraction, parse_rate, parse_time
+from moviola.pipeline.effect import Effect
+from moviola.pipeline.params import Param, parse_bool, parse_color, parse_path
 from moviola.pipeline.registry import create, effects, get, parse_spec, register
 from moviola.pipeline.runner import Chain, Progress, RunResult, run
 
@@ -13,8 +15,13 @@ __all__ = [
     "create",
     "effects",
     "get",
+    "parse_bool",
+    "parse_color",
+    "parse_fraction",
+    "parse_path",
     "parse_rate",
     "parse_spec",
+    "parse_time",
     "register",
     "run",
 ]

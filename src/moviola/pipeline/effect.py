@@ -6,156 +6,13 @@ options, the studio's forms and the docs are generated from those declarations.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from fractions import Fraction
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo
 from moviola.media.timeline import Timeline
-
-# Common frame-rate names and the NTSC rates written as decimals.
-_RATE_NAMES = {"ntsc": Fraction(30000, 1001), "pal": Fraction(25), "film": Fraction(24),
-               "ntsc-film": Fraction(24000, 1001)}
-
-
-def parse_rate(text: str | float | Fraction) -> Fraction:
-    """A frame rate as an exact fraction: "30000/1001", "29.97" (read as 30000/1001), "25"."""
-    if isinstance(text, Fraction):
-        value = text
-    else:
-        raw = str(text).strip().lower()
-        if raw in _RATE_NAMES:
-            return _RATE_NAMES[raw]
-        try:
-            value = Fraction(raw)
-        except (ValueError, ZeroDivisionError):
-            raise MoviolaError(f"not a frame rate: {text!r} (e.g. 25, 30000/1001, 29.97)") from None
-        if "." in raw and "/" not in raw:
-            # 23.976, 29.97, 59.94, 119.88 mean the NTSC rates N*1000/1001.
-            ntsc = Fraction(round(value * Fraction(1001, 1000)) * 1000, 1001)
-            if ntsc.denominator == 1001 and abs(ntsc - value) < Fraction(1, 100):
-                value = ntsc
-    if value <= 0:
-        raise MoviolaError(f"frame rate must be positive: {text!r}")
-    return value
-
-
-def parse_fraction(text: str | float | Fraction) -> Fraction:
-    if isinstance(text, Fraction):
-        return text
-    try:
-        return Fraction(str(text).strip())
-    except (ValueError, ZeroDivisionError):
-        raise MoviolaError(f"not a number: {text!r}") from None
-
-
-def parse_bool(text: str | bool) -> bool:
-    if isinstance(text, bool):
-        return text
-    raw = str(text).strip().lower()
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise MoviolaError(f"not a yes/no value: {text!r}")
-
-
-def parse_path(text: str) -> str:
-    """A path to an existing file or folder (``~`` expanded)."""
-    import os
-
-    path = os.path.expanduser(str(text).strip())
-    if not os.path.exists(path):
-        raise MoviolaError(f"no such file: {text}")
-    return path
-
-
-def parse_color(text: str) -> tuple[int, int, int]:
-    """"#RRGGBB", "RRGGBB" or a few names to an RGB tuple."""
-    names = {"black": "000000", "white": "ffffff", "green": "00b140", "blue": "0047bb",
-             "gray": "808080", "grey": "808080", "red": "ff0000"}
-    raw = names.get(str(text).strip().lower(), str(text).strip().lstrip("#"))
-    if not re.fullmatch(r"[0-9a-fA-F]{6}", raw):
-        raise MoviolaError(f"not a color: {text!r} (use #RRGGBB or black, white, green, blue)")
-    return tuple(int(raw[i:i + 2], 16) for i in (0, 2, 4))
-
-
-PARSERS: dict[str, Callable[[Any], Any]] = {
-    "int": lambda v: int(v) if isinstance(v, int) else int(str(v).strip()),
-    "float": lambda v: float(v),
-    "str": str,
-    "bool": parse_bool,
-    "rate": parse_rate,
-    "fraction": parse_fraction,
-    "time": None,  # set below (media.reader.parse_time), kept lazy to avoid a heavy import here
-    "color": parse_color,
-    "path": parse_path,  # an existing file; the studio offers a file picker
-}
-
-
-@dataclass(frozen=True)
-class Param:
-    """One declared parameter of an effect."""
-
-    name: str
-    type: str  # one of PARSERS
-    default: Any = None
-    help: str = ""
-    min: float | None = None
-    max: float | None = None
-    choices: Sequence[str] | None = None
-    multiple: bool = False  # repeatable (--reference A --reference B): the value is a tuple
-
-    def parse(self, value: Any) -> Any:
-        """Convert and check a value (string from the CLI, or a Python value)."""
-        if value is None:
-            return None
-        if self.multiple:
-            items = value if isinstance(value, list | tuple) else [value]
-            return tuple(self._parse_one(item) for item in items)
-        return self._parse_one(value)
-
-    def _parse_one(self, value: Any) -> Any:
-        parser = PARSERS[self.type]
-        if parser is None:
-            from moviola.media.reader import parse_time
-
-            parser = parse_time
-        try:
-            result = parser(value)
-        except MoviolaError as exc:
-            raise MoviolaError(f"{self.name}: {exc}") from None
-        except (ValueError, TypeError):
-            raise MoviolaError(f"{self.name}: expected {self.type}, got {value!r}") from None
-        if self.choices is not None and result not in self.choices:
-            raise MoviolaError(f"{self.name}: {value!r} is not one of {', '.join(self.choices)}")
-        if self.min is not None and result < self.min:
-            raise MoviolaError(f"{self.name}: {value} is below the minimum {self.min}")
-        if self.max is not None and result > self.max:
-            raise MoviolaError(f"{self.name}: {value} is above the maximum {self.max}")
-        return result
-
-    def describe(self) -> dict:
-        out = {"name": self.name, "type": self.type, "default": _plain(self.default),
-               "help": self.help}
-        if self.min is not None:
-            out["min"] = self.min
-        if self.max is not None:
-            out["max"] = self.max
-        if self.choices is not None:
-            out["choices"] = list(self.choices)
-        if self.multiple:
-            out["multiple"] = True
-        return out
-
-
-def _plain(value):
-    if isinstance(value, Fraction):
-        return f"{value.numerator}/{value.denominator}" if value.denominator != 1 else int(value)
-    return value
+from moviola.pipeline.params import Param, plain
 
 
 class Effect:
@@ -248,5 +105,5 @@ class Effect:
                 "timing": cls.timing, "params": [p.describe() for p in cls.params]}
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={_plain(v)!r}" for k, v in self.options.items() if v is not None)
+        args = ", ".join(f"{k}={plain(v)!r}" for k, v in self.options.items() if v is not None)
         return f"{self.name}({args})"

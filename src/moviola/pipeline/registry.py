@@ -1,18 +1,17 @@
-"""Finds effects: every module in moviola.effects, plus plugins under the entry point group
-``moviola.effects``. Adding an effect means adding a module; nothing here changes."""
+"""The effect registry: names to Effect classes, and "name:k=v" specs.
+
+It is filled from above: importing ``moviola.effects`` (every front end does) registers each of
+its modules and the plugins under the entry point group ``moviola.effects``. The pipeline itself
+imports no effect. Adding an effect means adding a module; nothing here changes."""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
-from importlib.metadata import entry_points
 
 from moviola.errors import MoviolaError
 from moviola.pipeline.effect import Effect
 
 _REGISTRY: dict[str, type[Effect]] = {}
-_LOADED = False
 
 
 def register(cls: type[Effect]) -> type[Effect]:
@@ -23,32 +22,17 @@ def register(cls: type[Effect]) -> type[Effect]:
     return cls
 
 
-def _load() -> None:
-    global _LOADED
-    if _LOADED:
-        return
-    _LOADED = True
-    import moviola.effects as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{package.__name__}.{module.name}")
-    for ep in entry_points(group="moviola.effects"):
-        register(ep.load())
-
-
 def effects() -> dict[str, type[Effect]]:
-    _load()
     return dict(sorted(_REGISTRY.items()))
 
 
 def get(name: str) -> type[Effect]:
-    _load()
     try:
         return _REGISTRY[name]
     except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none (import moviola.effects to register them)"
         raise MoviolaError(
-            f"unknown effect {name!r}; available: {', '.join(sorted(_REGISTRY))}"
+            f"unknown effect {name!r}; available: {known}"
         ) from None
 
 

@@ -165,9 +165,9 @@ def _effect_values(roots: MediaRoots, cls, params: dict) -> tuple[dict, dict]:
             if not isinstance(item, str | int | float | bool):
                 raise MoviolaError(f"{cls.name}: {key}: unsupported value {item!r}")
             try:
-                if param.type == "path":
+                if param.type_name == "path":
                     item = str(roots.resolve(str(item)))
-                elif param.type == "str" and _looks_like_path(item):
+                elif param.type_name == "str" and _looks_like_path(item):
                     # Text that names files ("12=uploads/look.png" for a keyframe): each
                     # part that looks like a path must be a media id.
                     item = "=".join(
@@ -367,7 +367,7 @@ def create_app(config: StudioConfig) -> Starlette:
         return JSONResponse(_public_job(job), status_code=201)
 
     def _effects_spec(data: dict, input_path: Path) -> dict:
-        from moviola.media.reader import parse_time
+        from moviola.media.time import parse_time
         from moviola.pipeline import registry
 
         chain = data.get("effects")

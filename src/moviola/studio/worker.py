@@ -20,6 +20,7 @@ import traceback
 from fractions import Fraction
 from pathlib import Path
 
+import moviola.effects  # noqa: F401  (registers the built-in effects and plugins)
 from moviola.errors import MoviolaError
 from moviola.studio.store import JobStore
 

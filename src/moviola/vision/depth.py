@@ -171,7 +171,7 @@ class DepthModel:
     """
 
     def __init__(self, path: str | Path) -> None:
-        from moviola.models.session import open_session
+        from moviola.models.runtime import open_session
 
         self.path = Path(path).expanduser()
         if not self.path.is_file():

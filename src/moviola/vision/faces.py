@@ -1,6 +1,6 @@
 """Faces: BlazeFace detection, a 468-point face mesh, tracking with identities, One Euro smoothing.
 
-Models (MediaPipe, Apache-2.0, run under LiteRT through :mod:`moviola.models.tflite_session`):
+Models (MediaPipe, Apache-2.0, run under LiteRT through :mod:`moviola.models.runtime.tflite`):
 
 - ``mediapipe-face-detection-short``: BlazeFace short range, 128x128 RGB in [-1, 1], 896 anchors,
   each with a box and 6 keypoints (right eye, left eye, nose tip, mouth, right ear, left ear; "right"
@@ -104,7 +104,7 @@ class FaceDetector:
     size = 128
 
     def __init__(self, *, score_threshold: float = 0.6, threads: int | None = None):
-        from moviola.models.session import open_session
+        from moviola.models.runtime import open_session
 
         self.session = open_session(DETECTOR, threads=threads)
         self.input_name = self.session.input_names[0]
@@ -220,7 +220,7 @@ class FaceMesh:
     size = 192
 
     def __init__(self, *, threads: int | None = None):
-        from moviola.models.session import open_session
+        from moviola.models.runtime import open_session
 
         self.session = open_session(LANDMARKER, threads=threads)
         self.input_name = self.session.input_names[0]

@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from moviola.errors import MoviolaError
-
-from .session import Session, TensorInfo
+from moviola.models.runtime.base import Session, TensorInfo
 
 INSTALL_HINT = "pip install 'moviola[upscale]' (or: pip install ncnn)"
 _GPU_TYPE_CPU = 3  # ncnn GpuInfo.type(): 0 discrete, 1 integrated, 2 virtual, 3 cpu (software)

@@ -4,10 +4,10 @@ Uses ``ai-edge-litert`` (install it with ``pip install --no-deps ai-edge-litert`
 needs only numpy). A TFLite interpreter is not safe to use from several threads and keeps its
 tensors between calls, so :class:`TfliteSession` keeps one interpreter per calling thread (each
 loaded from the same file on first use by that thread). ``run`` is therefore safe to call from
-several threads at once, like :class:`moviola.models.session.OnnxSession`.
+several threads at once, like :class:`moviola.models.runtime.OnnxSession`.
 
 Importing this module registers the ``.tflite`` suffix with
-:func:`moviola.models.session.register_backend`, so ``open_session("mediapipe-face-landmark")``
+:func:`moviola.models.runtime.register_backend`, so ``open_session("mediapipe-face-landmark")``
 works once it has been imported.
 """
 
@@ -24,8 +24,7 @@ from typing import Any
 import numpy as np
 
 from moviola.errors import MoviolaError
-
-from .session import Session, TensorInfo, _first_line
+from moviola.models.runtime.base import Session, TensorInfo, first_line
 
 
 def _import_interpreter() -> Any:
@@ -92,7 +91,7 @@ class TfliteSession(Session):
                     it = self._interpreter_cls(model_path=str(self.path), num_threads=self._threads)
                     it.allocate_tensors()
             except Exception as e:
-                raise MoviolaError(f"cannot load model {self.path}: {_first_line(e)}") from e
+                raise MoviolaError(f"cannot load model {self.path}: {first_line(e)}") from e
             self._local.it = it
             self._local.inputs = {d["name"]: d for d in it.get_input_details()}
             self._local.outputs = it.get_output_details()
@@ -120,7 +119,7 @@ class TfliteSession(Session):
             raise
         except Exception as e:
             raise MoviolaError(
-                f"model {self.path.name} rejected its input: {_first_line(e)}"
+                f"model {self.path.name} rejected its input: {first_line(e)}"
             ) from e
 
 
