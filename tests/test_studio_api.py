@@ -511,7 +511,7 @@ def test_file_parameters_become_paths_inside_the_media_folders(tmp_path):
     """Parameters of type path (and repeatable ones) take media ids; the worker gets real
     paths. Checked on a stand-in effect so that it holds for every effect with such params."""
     from moviola.pipeline.effect import Effect
-from moviola.pipeline.params import Param
+    from moviola.pipeline.params import Param
     from moviola.studio.app import _effect_values
 
     class Stand(Effect):
