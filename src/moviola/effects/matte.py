@@ -91,6 +91,7 @@ class Matte(Effect):
             "auto (transparent where the format has alpha: .mov .webm .mkv PNG folder), "
             "transparent, green, blue, blur, a colour #RRGGBB, "
             "or the path of an image or video to put behind the subject",
+            kind="path-or-keyword",
         ),
         Param("matte_only", bool, False, "write the matte itself: white subject on black"),
         Param(

@@ -632,6 +632,7 @@ class Stylize(Effect):
             "FRAME=IMAGE: a stylized version of that frame (frame number, or time like 2.5s); "
             "repeat for several, the look is blended between them",
             multiple=True,
+            kind="keyframes",
         ),
         Param(
             "style",
