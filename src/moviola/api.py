@@ -13,7 +13,7 @@ Clips are immutable: ``apply`` returns a new clip. Nothing is decoded until ``sa
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,7 +24,8 @@ from moviola.media.frame import Frame
 from moviola.media.probe import MediaInfo, probe
 from moviola.pipeline import registry
 from moviola.pipeline.effect import Effect
-from moviola.pipeline.runner import Chain, Progress, RunResult, open_reader, run
+from moviola.pipeline.options import RunOptions
+from moviola.pipeline.runner import Chain, RunResult, open_reader
 
 
 @dataclass(frozen=True)
@@ -66,34 +67,26 @@ class Clip:
     def save(
         self,
         output: str | os.PathLike,
+        options: RunOptions | None = None,
         *,
-        codec: str | None = None,
-        crf: int | None = None,
-        preset: str | None = None,
-        audio: bool = True,
-        strict: bool = False,
-        dtype: str = "uint8",
-        progress: Callable[[Progress], None] | None = None,
-        metadata: dict | None = None,
-        cancel=None,
         engine: str = "local",
-        **engine_options: Any,
+        address: str | None = None,
+        workers: int | None = None,
+        chunk_seconds: float = 10.0,
+        **changes: Any,
     ) -> RunResult:
         """Run the effects and write ``output`` (format from its extension).
 
-        ``engine="ray"`` renders chunks on a Ray cluster (``address=...``, ``workers=...``,
-        ``chunk_seconds=...``); see moviola.engines.run.
+        ``options`` (a :class:`moviola.pipeline.RunOptions`) or its fields as keywords
+        (``codec``, ``crf``, ``preset``, ``audio``, ``strict``, ``dtype``, ``progress``,
+        ``metadata``, ``cancel``) say how. ``engine="ray"`` renders chunks on a Ray cluster
+        (``address``, ``workers``, ``chunk_seconds``); see moviola.engines.run.
         """
-        if engine != "local":
-            from moviola import engines
+        opts = RunOptions.of(options, start=self.start, end=self.end, **changes)
+        from moviola import engines
 
-            return engines.run(self.path, output, self.effects(), engine=engine,
-                               start=self.start, end=self.end, codec=codec, crf=crf,
-                               preset=preset, audio=audio, strict=strict, dtype=dtype,
-                               progress=progress, metadata=metadata, **engine_options)
-        return run(self.path, output, self.effects(), start=self.start, end=self.end, codec=codec,
-                   crf=crf, preset=preset, audio=audio, strict=strict, dtype=dtype,
-                   progress=progress, metadata=metadata, cancel=cancel)
+        return engines.run(self.path, output, self.effects(), opts, engine=engine,
+                           address=address, workers=workers, chunk_seconds=chunk_seconds)
 
 
 def open(path: str | os.PathLike, *, start=None, end=None) -> Clip:  # noqa: A001 - API name

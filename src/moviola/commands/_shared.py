@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from fractions import Fraction
 
 from moviola import engines
@@ -15,6 +14,7 @@ from moviola.errors import MoviolaError
 from moviola.media import codec_choices
 from moviola.pipeline import Progress
 from moviola.pipeline.effect import Effect
+from moviola.pipeline.options import RunOptions
 from moviola.pipeline.params import Param
 
 
@@ -92,15 +92,20 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
                        help="chunk length for --engine ray, cut at keyframes (default 10)")
 
 
+def run_options(args) -> RunOptions:
+    """The run options the command line gave (the io options of add_io_options)."""
+    return RunOptions(start=getattr(args, "start", None), end=getattr(args, "end", None),
+                      codec=args.codec, crf=args.crf, preset=args.preset,
+                      audio=not args.no_audio, strict=args.strict,
+                      dtype="uint16" if args.deep else "uint8")
+
+
 def run_effects(args, effects: list[Effect]) -> int:
     bar = None if args.quiet or args.json or not sys.stderr.isatty() else ProgressBar()
-    result = engines.run(
-        args.input, args.output, effects, start=getattr(args, "start", None),
-        end=getattr(args, "end", None), codec=args.codec,
-        crf=args.crf, preset=args.preset, audio=not args.no_audio, strict=args.strict,
-        dtype="uint16" if args.deep else "uint8", progress=bar, engine=args.engine,
-        address=args.address, workers=args.workers, chunk_seconds=args.chunk_seconds,
-    )
+    options = RunOptions.of(run_options(args), progress=bar)
+    result = engines.run(args.input, args.output, effects, options, engine=args.engine,
+                         address=args.address, workers=args.workers,
+                         chunk_seconds=args.chunk_seconds)
     if bar:
         bar.finish()
     if args.json:
@@ -125,35 +130,42 @@ def _frac(value: Fraction) -> str:
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr: frames, fps, ETA."""
+    """A progress bar on stderr (rich): bar, percentage, frames, fps and ETA.
 
-    def __init__(self, width: int = 30) -> None:
-        self.width = width
-        self.started = time.monotonic()
+    Called with :class:`~moviola.pipeline.Progress` events; ``finish()`` ends the line.
+    """
+
+    def __init__(self, description: str = "") -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
+        from rich.progress import Progress as RichProgress
+
+        self._bar = RichProgress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.completed}{task.fields[total_text]} frames {task.fields[fps]} fps"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+        )
+        self._task = self._bar.add_task(description, total=None, total_text="", fps="  0.0",
+                                        start=False)
+        self._started = False
 
     def __call__(self, p: Progress) -> None:
-        frac = p.fraction
-        if frac is None:
-            bar = "?" * self.width
-            pct = "  ?%"
-        else:
-            filled = int(frac * self.width)
-            bar = "#" * filled + "." * (self.width - filled)
-            pct = f"{frac * 100:3.0f}%"
-        total = f"/{p.total}" if p.total else ""
-        eta = f" ETA {_clock(p.eta)}" if p.eta is not None else ""
-        sys.stderr.write(f"\r[{bar}] {pct} {p.frames}{total} frames {p.fps:5.1f} fps{eta}   ")
-        sys.stderr.flush()
+        if not self._started:
+            self._bar.start()
+            self._bar.start_task(self._task)
+            self._started = True
+        total = p.total if p.total else None
+        if p.done:
+            total = p.frames
+        self._bar.update(self._task, completed=p.frames, total=total,
+                         total_text=f"/{total}" if total else "", fps=f"{p.fps:5.1f}")
 
     def finish(self) -> None:
-        sys.stderr.write("\n")
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
+        if self._started:
+            self._bar.stop()
 
 
 def effect_values(args, cls: type[Effect]) -> dict:

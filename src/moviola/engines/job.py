@@ -14,7 +14,6 @@ import copy
 import hashlib
 import json
 import logging
-import os
 import shutil
 import tempfile
 import threading
@@ -23,14 +22,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from moviola.engines import chunks as chunking
 from moviola.engines.stitch import audio_source, stitch
 from moviola.errors import MoviolaError
+from moviola.media.atomic import write_bytes, write_text
 from moviola.media.reader import VideoReader
 from moviola.media.time import parse_time
 from moviola.media.writer import same_file
 from moviola.pipeline.effect import Effect
+from moviola.pipeline.options import RunOptions
 from moviola.pipeline.runner import Progress, RunResult, output_tags
 
 log = logging.getLogger("moviola")
@@ -114,9 +116,7 @@ class Checkpoint:
             self._save()
 
     def _save(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.data, indent=1))
-        os.replace(tmp, self.path)
+        write_text(self.path, json.dumps(self.data, indent=1))
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -127,20 +127,17 @@ def run_chunked(
     output: str | Path,
     effects: list[Effect],
     executor: Executor,
+    options: RunOptions | None = None,
     *,
-    start=None,
-    end=None,
-    codec: str | None = None,
-    crf: int | None = None,
-    preset: str | None = None,
-    audio: bool = True,
-    strict: bool = False,
-    dtype: str = "uint8",
     chunk_seconds: float = 10.0,
-    metadata: dict | None = None,
-    progress: Callable[[Progress], None] | None = None,
+    **changes: Any,
 ) -> tuple[RunResult, JobInfo]:
-    """Render ``effects`` over ``source`` chunk by chunk on ``executor`` and join the chunks."""
+    """Render ``effects`` over ``source`` chunk by chunk on ``executor`` and join the chunks.
+
+    ``options`` as for pipeline.run (``cancel`` and ``queue_size`` do not apply to chunks)."""
+    opts = RunOptions.of(options, **changes)
+    start, end, codec, dtype = opts.start, opts.end, opts.codec, opts.dtype
+    audio, progress = opts.audio, opts.progress
     source = Path(source)
     if same_file(source, output):
         raise MoviolaError(f"output is the input file: {output} (choose another name)")
@@ -154,7 +151,8 @@ def run_chunked(
         audio_index = reader.info.audio[0].index if reader.info.audio else None
         tags = dict(reader.info.tags)
     plan = chunking.plan(source, seconds=chunk_seconds, start=start_t, end=end_t)
-    settings = chunking.Settings(suffix, info0.rate, codec, crf, preset, dtype, strict)
+    settings = chunking.Settings(suffix, info0.rate, codec, opts.crf, opts.preset, dtype,
+                                opts.strict)
     checkpoint = Checkpoint(job_folder(output), _identity(source, effects, settings, plan))
     todo, results = [], {}
     for chunk in plan:
@@ -174,9 +172,7 @@ def run_chunked(
     for chunk, payload, result in executor(source, effects, todo, settings):
         path = checkpoint.file(chunk.index, suffix)
         if isinstance(payload, bytes):
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(payload)
-            os.replace(tmp, path)
+            write_bytes(path, payload)
         elif Path(payload) != path:
             shutil.move(str(payload), path)
         checkpoint.record(chunk.index, suffix, result)
@@ -187,7 +183,7 @@ def run_chunked(
     parts = [(checkpoint.file(c.index, suffix), results[c.index].shift) for c in plan]
     src_audio = audio_source(source, origin, audio_index, start_t, end_t) if audio else None
     path, audio_state = stitch(parts, output, audio=src_audio,
-                               metadata={**output_tags(tags, effects), **(metadata or {})})
+                               metadata={**output_tags(tags, effects), **(opts.metadata or {})})
     if audio_index is not None and not audio:
         audio_state = "dropped"
     checkpoint.remove()

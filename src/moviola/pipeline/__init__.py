@@ -2,6 +2,7 @@
 
 from moviola.media.time import parse_fraction, parse_rate, parse_time
 from moviola.pipeline.effect import Effect
+from moviola.pipeline.options import RunOptions
 from moviola.pipeline.params import Param, parse_bool, parse_color, parse_path
 from moviola.pipeline.registry import create, effects, get, parse_spec, register
 from moviola.pipeline.runner import Chain, Progress, RunResult, run
@@ -11,6 +12,7 @@ __all__ = [
     "Effect",
     "Param",
     "Progress",
+    "RunOptions",
     "RunResult",
     "create",
     "effects",

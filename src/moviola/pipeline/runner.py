@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from moviola.errors import MoviolaError
 from moviola.media.audio import AudioSource
@@ -22,6 +23,7 @@ from moviola.media.reader import VideoReader
 from moviola.media.timeline import Timeline
 from moviola.media.writer import VideoWriter, resolve_target, same_file
 from moviola.pipeline.effect import Effect
+from moviola.pipeline.options import RunOptions
 
 log = logging.getLogger("moviola")
 
@@ -144,29 +146,21 @@ def run(
     source: str | Path,
     output: str | Path,
     effects: list[Effect],
-    *,
-    start=None,
-    end=None,
-    codec: str | None = None,
-    crf: int | None = None,
-    preset: str | None = None,
-    audio: bool = True,
-    strict: bool = False,
-    dtype: str = "uint8",
-    metadata: dict | None = None,
-    progress: Callable[[Progress], None] | None = None,
-    cancel: threading.Event | None = None,
-    queue_size: int = 8,
+    options: RunOptions | None = None,
+    **changes: Any,
 ) -> RunResult:
     """Decode ``source``, apply ``effects`` in order, encode to ``output``.
 
     Raises MoviolaError for anything the user can fix; KeyboardInterrupt (or ``cancel``) stops
     the run. In every failure the output is not created and the input is untouched.
+    ``options`` (a :class:`RunOptions`) or keyword arguments named like its fields set how.
     """
-    resolve_target(output, codec)  # fail on a bad output before any work
+    opts = RunOptions.of(options, **changes)
+    resolve_target(output, opts.codec)  # fail on a bad output before any work
     if same_file(source, output):
         raise MoviolaError(f"output is the input file: {output} (choose another name)")
-    reader = open_reader(source, start=start, end=end, strict=strict, dtype=dtype)
+    reader = open_reader(source, start=opts.start, end=opts.end, strict=opts.strict,
+                         dtype=opts.dtype)
     chain = Chain(effects)
     writer = None
     try:
@@ -175,16 +169,15 @@ def run(
         audio_source = None
         audio_state = "none"
         if reader.info.audio:
-            if not audio or timeline.audio == "drop":
+            if not opts.audio or timeline.audio == "drop":
                 audio_state = "dropped"
             else:
                 audio_source = AudioSource(str(source), reader.info.audio[0].index, reader.origin,
                                            timeline)
         tags = output_tags(reader.info.tags, effects)
-        writer = VideoWriter(output, info, codec=codec, crf=crf, preset=preset, audio=audio_source,
-                             metadata={**tags, **(metadata or {})})
-        frames_in, frames_out, seconds = _run_threads(reader, chain, writer, info, progress,
-                                                      cancel, queue_size)
+        writer = VideoWriter(output, info, codec=opts.codec, crf=opts.crf, preset=opts.preset,
+                             audio=audio_source, metadata={**tags, **(opts.metadata or {})})
+        frames_in, frames_out, seconds = _run_threads(reader, chain, writer, info, opts)
         if audio_source is not None:
             audio_state = writer.audio_mode or "dropped"
         path = writer.close()
@@ -199,17 +192,26 @@ def run(
         reader.close()
 
 
-def _run_threads(reader, chain, writer, info, progress, cancel, queue_size):
+def _run_threads(reader, chain, writer, info, opts: RunOptions):
     """Decode, compute and encode in three threads; returns (frames in, frames out, seconds)."""
-    cancel = cancel or threading.Event()
-    decoded: queue.Queue = queue.Queue(queue_size)
-    processed: queue.Queue = queue.Queue(queue_size)
-    errors: list[BaseException] = []
-    counts = {"in": 0, "out": 0}
-    started = time.monotonic()
+    return _Stages(reader, chain, writer, info, opts).run()
 
-    def put(q: queue.Queue, item) -> bool:
-        while not cancel.is_set():
+
+class _Stages:
+    """The three threads of a run and the bounded queues between them."""
+
+    def __init__(self, reader, chain, writer, info, opts: RunOptions) -> None:
+        self.reader, self.chain, self.writer, self.info = reader, chain, writer, info
+        self.progress = opts.progress
+        self.cancel = opts.cancel or threading.Event()
+        self.decoded: queue.Queue = queue.Queue(opts.queue_size)
+        self.processed: queue.Queue = queue.Queue(opts.queue_size)
+        self.errors: list[BaseException] = []
+        self.frames_in = self.frames_out = 0
+        self.started = time.monotonic()
+
+    def _put(self, q: queue.Queue, item) -> bool:
+        while not self.cancel.is_set():
             try:
                 q.put(item, timeout=0.1)
                 return True
@@ -217,82 +219,74 @@ def _run_threads(reader, chain, writer, info, progress, cancel, queue_size):
                 continue
         return False
 
-    def get(q: queue.Queue):
-        while not cancel.is_set():
+    def _get(self, q: queue.Queue):
+        while not self.cancel.is_set():
             try:
                 return q.get(timeout=0.1)
             except queue.Empty:
                 continue
         return _END
 
-    def guard(fn):
-        def body():
+    def _guarded(self, fn: Callable[[], None]) -> Callable[[], None]:
+        def body() -> None:
             try:
                 fn()
             except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-                errors.append(exc)
-                cancel.set()
+                self.errors.append(exc)
+                self.cancel.set()
 
         return body
 
-    @guard
-    def decode():
-        for frame in reader:
-            counts["in"] += 1
-            if not put(decoded, frame):
+    def decode(self) -> None:
+        for frame in self.reader:
+            self.frames_in += 1
+            if not self._put(self.decoded, frame):
                 return
-        put(decoded, _END)
+        self._put(self.decoded, _END)
 
-    @guard
-    def compute():
-        while True:
-            item = get(decoded)
-            if item is _END:
-                break
-            for frame in chain.push([item]):
-                if not put(processed, frame):
+    def compute(self) -> None:
+        while (item := self._get(self.decoded)) is not _END:
+            for frame in self.chain.push([item]):
+                if not self._put(self.processed, frame):
                     return
-        if cancel.is_set():
+        if self.cancel.is_set():
             return
-        for frame in chain.finish():
-            if not put(processed, frame):
+        for frame in self.chain.finish():
+            if not self._put(self.processed, frame):
                 return
-        put(processed, _END)
+        self._put(self.processed, _END)
 
-    @guard
-    def encode():
+    def encode(self) -> None:
         last = 0.0
-        while True:
-            item = get(processed)
-            if item is _END:
-                break
-            writer.write(item)
-            counts["out"] += 1
+        while (item := self._get(self.processed)) is not _END:
+            self.writer.write(item)
+            self.frames_out += 1
             now = time.monotonic()
-            if progress is not None and now - last >= 0.25:
+            if self.progress is not None and now - last >= 0.25:
                 last = now
-                progress(Progress(counts["out"], info.frames, now - started))
+                self.progress(Progress(self.frames_out, self.info.frames, now - self.started))
 
-    threads = [threading.Thread(target=t, name=f"moviola-{t.__name__}", daemon=True)
-               for t in (decode, compute, encode)]
-    for t in threads:
-        t.start()
-    try:
-        while any(t.is_alive() for t in threads):
-            for t in threads:
-                t.join(timeout=0.1)
-    except KeyboardInterrupt:
-        cancel.set()
+    def run(self) -> tuple[int, int, float]:
+        threads = [threading.Thread(target=self._guarded(fn), name=f"moviola-{fn.__name__}",
+                                    daemon=True) for fn in (self.decode, self.compute, self.encode)]
         for t in threads:
-            t.join()
-        raise
-    if errors:
-        raise errors[0]
-    if cancel.is_set():
-        raise MoviolaError("cancelled: nothing was written")
-    if counts["out"] == 0:
-        raise MoviolaError("the effects produced no frames: nothing written")
-    elapsed = time.monotonic() - started
-    if progress is not None:
-        progress(Progress(counts["out"], counts["out"], elapsed, done=True))
-    return counts["in"], counts["out"], elapsed
+            t.start()
+        try:
+            while any(t.is_alive() for t in threads):
+                for t in threads:
+                    t.join(timeout=0.1)
+        except KeyboardInterrupt:
+            self.cancel.set()
+            for t in threads:
+                t.join()
+            raise
+        if self.errors:
+            raise self.errors[0]
+        if self.cancel.is_set():
+            raise MoviolaError("cancelled: nothing was written")
+        if self.frames_out == 0:
+            raise MoviolaError("the effects produced no frames: nothing written")
+        elapsed = time.monotonic() - self.started
+        if self.progress is not None:
+            self.progress(Progress(self.frames_out, self.frames_out, elapsed, done=True))
+        return self.frames_in, self.frames_out, elapsed
