@@ -24,7 +24,7 @@ import pytest
 from moviola import models
 from moviola.errors import MoviolaError
 from moviola.models import ModelFile, ModelSpec, PyPISource, URLSource, sources
-from moviola.models import cli as models_cli
+from moviola.commands import models as models_cli
 from moviola.models.runtime import choose_providers, close_sessions, open_session, register_backend
 from moviola.models.spec import Conversion, SourceError
 
@@ -485,7 +485,7 @@ def test_sessions_are_created_once_under_concurrent_opens(tmp_path):
 
 def test_importing_the_store_loads_no_runtime():
     code = (
-        "import sys, moviola.models, moviola.models.cli; "
+        "import sys, moviola.models, moviola.commands.models; "
         "print(sorted(m for m in ('onnxruntime', 'torch') if m in sys.modules))"
     )
     env = dict(

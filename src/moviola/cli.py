@@ -61,12 +61,6 @@ def build_parser() -> argparse.ArgumentParser:
         add_effect_options(p, effect)
         p.set_defaults(func=cmd_effect, effect=name)
 
-    try:
-        from moviola.models import cli as models_cli
-    except ImportError:
-        models_cli = None
-    if models_cli is not None:
-        models_cli.add_parser(sub)
     for module in discover_commands():
         module.add_parser(sub)
     return parser
@@ -127,19 +121,28 @@ def _setup_logging(debug: bool) -> None:
     log.propagate = False
 
 
-def _driver_form(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
-    """`moviola puppet PORTRAIT --driver VIDEO ...` (the portrait first) is read as the effect
-    form `moviola puppet VIDEO --portrait PORTRAIT ...`: the driving video is the input."""
-    if not argv or argv[0] != "puppet" or "--driver" not in argv[:-1]:
+def _positional_form(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """An effect may declare another way to write its command (``Effect.positional``): for
+    puppet, ``moviola puppet PORTRAIT --driver VIDEO ...`` is read as the effect form
+    ``moviola puppet VIDEO --portrait PORTRAIT ...`` (the driving video is the input)."""
+    if not argv or argv[0] not in registry.effects():
+        return argv
+    declared = registry.get(argv[0]).positional
+    if declared is None:
+        return argv
+    param, input_option = declared
+    flag = "--" + input_option.replace("_", "-")
+    if flag not in argv[:-1]:
         return argv
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    takes_value = {o for a in sub.choices["puppet"]._actions if a.nargs != 0
+    takes_value = {o for a in sub.choices[argv[0]]._actions if a.nargs != 0
                    for o in a.option_strings}
-    i = argv.index("--driver")
-    driver, rest = argv[i + 1], argv[1:i] + argv[i + 2:]
+    i = argv.index(flag)
+    video, rest = argv[i + 1], argv[1:i] + argv[i + 2:]
     for j, token in enumerate(rest):
         if not token.startswith("-") and (j == 0 or rest[j - 1] not in takes_value):
-            return ["puppet", driver, *rest[:j], *rest[j + 1:], "--portrait", token]
+            option = "--" + param.replace("_", "-")
+            return [argv[0], video, *rest[:j], *rest[j + 1:], option, token]
     return argv
 
 
@@ -149,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(debug)
     try:
         parser = build_parser()
-        args = parser.parse_args(_driver_form(parser, argv))
+        args = parser.parse_args(_positional_form(parser, argv))
         if not getattr(args, "func", None):
             parser.print_help()
             return 2

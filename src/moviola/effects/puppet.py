@@ -153,6 +153,7 @@ class Puppet(Effect):
     )
     kind = "model"
     context_frames = None  # the driver's reference frame and smoothing carry state
+    positional = ("portrait", "driver")  # moviola puppet PORTRAIT --driver VIDEO
     params = (
         Param("portrait", parse_path, None, "photo of the face to animate (required)"),
         Param(

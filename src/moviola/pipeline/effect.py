@@ -43,6 +43,9 @@ class Effect:
     # (engines.chunks.WARMUP_FRAMES) and the result is close to, not equal to, a single run.
     context_frames: ClassVar[int | None] = None
     lookahead_frames: ClassVar[int] = 0  # frames after a chunk's end that its last outputs need
+    # Another way to write the command line: (PARAM, OPTION) lets `moviola NAME VALUE --OPTION
+    # VIDEO` stand for `moviola NAME VIDEO --PARAM VALUE` (puppet: ("portrait", "driver")).
+    positional: ClassVar[tuple[str, str] | None] = None
 
     def __init__(self, **values: Any) -> None:
         known = {p.name: p for p in self.params}

@@ -12,9 +12,8 @@ import sys
 from typing import Any
 
 from moviola.errors import MoviolaError
-
-from . import store
-from .registry import get_spec, list_models
+from moviola.models import store
+from moviola.models.registry import get_spec, list_models
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
