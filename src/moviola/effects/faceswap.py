@@ -98,6 +98,14 @@ class FaceSwap(Effect):
             choices=("auto", "off"),
         ),
     )
+    face: str | None
+    target: str
+    reference: str | None
+    blend: str
+    color: bool
+    label: bool
+    max_faces: int
+    occlusion: str
 
     def validate(self) -> None:
         if not self.face:

@@ -18,6 +18,7 @@ class Fps(Effect):
     context_frames = 1
     lookahead_frames = 1
     params = (Param("rate", parse_rate, None, "target frame rate, e.g. 25, 30000/1001, 59.94"),)
+    rate: Fraction | None
 
     def validate(self) -> None:
         if self.rate is None:

@@ -132,6 +132,23 @@ class Parallax(DepthEffect):
         ),
         *DEPTH_PARAMS,
     )
+    move: str
+    amount: float
+    seconds: float
+    fps: Fraction
+    focus: float | None
+    dof: float
+    fog: float
+    fog_color: tuple[int, int, int]
+    stereo: str | None
+    eye: float
+    method: str
+    model: str | None
+    depth: str | None
+    depth_near: str
+    smooth: float
+    gap: int
+    focal: float
     context_frames = 30
 
     # -- life cycle -----------------------------------------------------------------------------

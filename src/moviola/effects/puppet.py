@@ -170,6 +170,12 @@ class Puppet(Effect):
               "to it)", min=64, max=4096),
         Param("label", bool, True, "draw the visible 'synthetic face' label (--no-label: off)"),
     )  # fmt: skip
+    portrait: str | None
+    expression: float
+    teeth: bool
+    smooth: bool
+    max_size: int
+    label: bool
 
     def chunk_problem(self) -> str | None:
         return "the motion is relative to the driver's first frame"

@@ -33,6 +33,7 @@ instance's ``kind`` is then "model".
 from __future__ import annotations
 
 import logging
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -118,6 +119,20 @@ class Recolor(Effect):
         Param("subject", bool, False, "only the person (matte model: Robust Video Matting)"),
         Param("background", bool, False, "only what is not the person (matte model)"),
     )
+    reference: tuple[str, ...] | None
+    reference_start: Fraction | None
+    reference_end: Fraction | None
+    method: str
+    strength: float
+    lightness: bool
+    measure: int
+    samples: int
+    hue_from: tuple[int, int, int] | None
+    hue_to: tuple[int, int, int] | None
+    shift_hue: float | None
+    hue_width: float
+    subject: bool
+    background: bool
 
     # -- parameters -----------------------------------------------------------------------------
     def chunk_problem(self) -> str | None:
@@ -141,18 +156,23 @@ class Recolor(Effect):
         shot = self.reference_start is not None or self.reference_end is not None
         if shot and (not transfer or all(_is_image(p) for p in self.reference)):
             raise MoviolaError("recolor: --reference-start/--reference-end need a video reference")
-        if self.subject or self.background:
-            self.kind = "model"
-        if shift:
-            self._hue_from, self._chroma_from = hue_of(self.hue_from)
-            if self._chroma_from < 0.02:
-                raise MoviolaError(f"recolor: hue_from {self.hue_from} is gray: it has no hue")
-            if self.hue_to is not None:
-                hue_to, chroma_to = hue_of(self.hue_to)
-                self._delta = (hue_to - self._hue_from + 180) % 360 - 180
-                self._chroma_ratio = float(np.clip(chroma_to / self._chroma_from, 0.25, 4.0))
-            else:
-                self._delta, self._chroma_ratio = float(self.shift_hue), 1.0
+        if shift and self._hue_shift()[1] < 0.02:  # (hue, chroma, shift, chroma ratio)
+            raise MoviolaError(f"recolor: hue_from {self.hue_from} is gray: it has no hue")
+
+    def mode_kind(self) -> str:
+        return "model" if self.subject or self.background else "classical"
+
+    def _hue_shift(self) -> tuple[float, float, float, float]:
+        """For --hue-from: (its hue in degrees, its chroma, the hue shift in degrees, the
+        chroma ratio)."""
+        assert self.hue_from is not None
+        hue_from, chroma_from = hue_of(self.hue_from)
+        if self.hue_to is not None:
+            hue_to, chroma_to = hue_of(self.hue_to)
+            delta = (hue_to - hue_from + 180) % 360 - 180
+            ratio = float(np.clip(chroma_to / max(chroma_from, 1e-6), 0.25, 4.0))
+            return hue_from, chroma_from, delta, ratio
+        return hue_from, chroma_from, float(self.shift_hue or 0.0), 1.0
 
     @property
     def method_label(self) -> str:
@@ -160,7 +180,7 @@ class Recolor(Effect):
         if self.reference:
             parts.append(f"look transfer ({self.method}, strength {self.strength:g})")
         if self.hue_from is not None:
-            parts.append(f"hue shift {self._delta:+.0f} deg")
+            parts.append(f"hue shift {self._hue_shift()[2]:+.0f} deg")
         where = (
             " on the subject" if self.subject else " on the background" if self.background else ""
         )
@@ -180,6 +200,8 @@ class Recolor(Effect):
         self._lut: Lut3D | None = None
         self._held: list[Frame] = []
         self._source = ColorStats()
+        if self.hue_from is not None:
+            self._hue_from, _, self._delta, self._chroma_ratio = self._hue_shift()
         if self.reference:
             self._target = self._measure_reference()
         self._matte = None

@@ -35,6 +35,12 @@ class Resize(Effect):
               "nearest, bilinear, bicubic, lanczos, area",
               choices=("auto", *_INTERPOLATION)),
     )
+    width: int | None
+    height: int | None
+    scale: float | None
+    fit: str
+    pad_color: tuple[int, int, int]
+    interpolation: str
 
     def validate(self) -> None:
         if self.scale is not None and (self.width or self.height):

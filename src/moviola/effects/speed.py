@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo
 from moviola.media.timeline import Timeline
@@ -21,6 +23,8 @@ class Speed(Effect):
         Param("audio", str, "tempo", "tempo (time-stretch, pitch kept) or drop",
               choices=("tempo", "drop")),
     )
+    factor: Fraction | None
+    audio: str
 
     def validate(self) -> None:
         if self.factor is None:

@@ -21,21 +21,29 @@ class Trim(Effect):
         Param("end", parse_time, None, "time where the clip ends (not included)"),
         Param("duration", parse_time, None, "length to keep, instead of end"),
     )
+    start: Fraction
+    end: Fraction | None
+    duration: Fraction | None
 
     def validate(self) -> None:
         if self.end is not None and self.duration is not None:
             raise MoviolaError("trim: give end or duration, not both")
-        if self.duration is not None:
-            if self.duration <= 0:
-                raise MoviolaError("trim: duration must be positive")
-            self.end = self.start + self.duration
+        if self.duration is not None and self.duration <= 0:
+            raise MoviolaError("trim: duration must be positive")
         if self.end is not None and self.end <= self.start:
             raise MoviolaError("trim: end must be after start")
+
+    @property
+    def stop(self) -> Fraction | None:
+        """Where the kept range ends: ``end``, or ``start + duration``."""
+        if self.duration is not None:
+            return self.start + self.duration
+        return self.end
 
     def configure(self, info: StreamInfo) -> StreamInfo:
         duration = info.duration
         if duration is not None:
-            duration = max(Fraction(0), (min(duration, self.end) if self.end else duration)
+            duration = max(Fraction(0), (min(duration, self.stop) if self.stop else duration)
                            - self.start)
         frames = None
         if info.frames and info.duration:
@@ -43,12 +51,12 @@ class Trim(Effect):
         return info.evolve(duration=duration, frames=frames)
 
     def map_timeline(self, timeline: Timeline) -> Timeline:
-        return timeline.trimmed(self.start, self.end)
+        return timeline.trimmed(self.start, self.stop)
 
     def process(self, frame: Frame) -> list[Frame]:
-        if frame.time < self.start or (self.end is not None and frame.time >= self.end):
+        if frame.time < self.start or (self.stop is not None and frame.time >= self.stop):
             return []
         frame.time -= self.start
-        if self.end is not None:
-            frame.duration = min(frame.duration, self.end - self.start - frame.time)
+        if self.stop is not None:
+            frame.duration = min(frame.duration, self.stop - self.start - frame.time)
         return [frame]

@@ -36,7 +36,10 @@ class Effect:
     params: ClassVar[tuple[Param, ...]] = ()
     batch_size: ClassVar[int] = 1
     timing: ClassVar[str] = "same"  # "same": one frame out per frame in, same time; or "retime"
-    kind: ClassVar[str] = "classical"  # "classical" or "model": what produces the result
+    # "classical" or "model": what produces the result with the default parameters; an instance
+    # whose parameters choose the other (recolor --subject runs a matte model) says so in
+    # mode_kind(), a pure function of its parameters.
+    kind: str = "classical"
     # Cross-frame state, for chunked engines (moviola.engines): how many frames before a chunk's
     # first frame make its output equal a single run's. 0: each frame on its own. None: unknown
     # or never settling exactly (recurrent state, temporal smoothing): chunks then get a warm-up
@@ -59,6 +62,13 @@ class Effect:
             value = values.get(param.name, param.default)
             setattr(self, param.name, param.parse(value) if value is not None else None)
         self.validate()
+        mode = self.mode_kind()
+        if mode != type(self).kind:
+            self.kind = mode
+
+    def mode_kind(self) -> str:
+        """What produces the result for these parameters ("classical" or "model")."""
+        return type(self).kind
 
     def validate(self) -> None:
         """Check combinations of parameters; raise MoviolaError with one clear line."""
