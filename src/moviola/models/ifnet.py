@@ -253,7 +253,7 @@ def check_onnx(net: Any, path: str | Path, size: tuple[int, int] = (96, 128)) ->
         got = sess.run(
             None, {"img0": img0.numpy(), "img1": img1.numpy(), "scale": np.array(scale, np.float32)}
         )
-        for e, o in zip(expected, got, strict=True):
+        for e, o in zip(expected, map(np.asarray, got), strict=True):
             if e.shape != o.shape:
                 raise MoviolaError(f"ONNX export of IFNet is wrong: shape {o.shape} for {e.shape}")
             worst = max(worst, float(np.abs(e - o).max()))

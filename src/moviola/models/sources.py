@@ -18,14 +18,14 @@ import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from .spec import FetchContext, ModelFile, Source, SourceError
 
 _CHUNK = 1 << 20
 
 
-def copy_stream(src: BinaryIO, dest: Path, expected_size: int | None = None) -> int:
+def copy_stream(src: IO[bytes], dest: Path, expected_size: int | None = None) -> int:
     """Copy ``src`` into a new file ``dest``; stop early when it grows past ``expected_size``."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     total = 0

@@ -142,7 +142,7 @@ class Conversion:
     :func:`moviola.models.convert.load_torch_checkpoint`).
     """
 
-    inputs: tuple[ModelFile, ...]
+    inputs: Sequence[ModelFile]  # any sequence; kept as a tuple
     func: ConvertFunc
     description: str = ""
     requires: tuple[str, ...] = ()
@@ -188,8 +188,8 @@ class ModelSpec:
     description: str
     license: str
     homepage: str
-    files: tuple[ModelFile, ...]
-    sources: tuple[Source, ...] = ()
+    files: Sequence[ModelFile]  # any sequence; kept as a tuple
+    sources: Sequence[Source] = ()
     restrictions: str | None = None
     notes: str | None = None
     runtime: str = "onnxruntime"
@@ -222,7 +222,7 @@ class ModelSpec:
                 )
 
     @property
-    def fetched_files(self) -> tuple[ModelFile, ...]:
+    def fetched_files(self) -> Sequence[ModelFile]:
         """The files the sources must provide (the conversion's inputs when there is one)."""
         return self.conversion.inputs if self.conversion is not None else self.files
 

@@ -120,7 +120,9 @@ def _license_text(spec: ModelSpec) -> str:
     return "\n".join(lines)
 
 
-def _write_meta(spec: ModelSpec, d: Path, source: str, inputs: Mapping[str, str]) -> None:
+def _write_meta(
+    spec: ModelSpec, d: Path, source: str, inputs: Mapping[str, str | None]
+) -> None:
     files = {}
     for f in spec.files:
         p = d / f.name
@@ -372,7 +374,7 @@ def _fetch_one(spec: ModelSpec, ctx: FetchContext) -> Path:
             try:
                 path = _fetch_from(spec, source, d, ctx)
             except (SourceError, _ChecksumError) as e:
-                errors.append(f"{source.describe()}: {_one_line(e, 200)}")
+                errors.append(f"{source.describe()}: {_one_line(str(e), 200)}")
                 ctx.report(f"{spec.id}: {errors[-1]}")
                 continue
             ctx.report(f"{spec.id}: cached at {d}")

@@ -326,7 +326,7 @@ def check_onnx(net: Any, path: str | Path, frames: Any = None) -> float:
         x = torch.as_tensor(x)
         with torch.no_grad():
             expected = [t.numpy() for t in net(x)]
-        got = sess.run(None, {"frames": x.numpy()})
+        got = [np.asarray(o) for o in sess.run(None, {"frames": x.numpy()})]
         for e, o in zip(expected, got, strict=True):
             if e.shape != o.shape:
                 raise MoviolaError(

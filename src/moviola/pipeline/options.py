@@ -10,10 +10,33 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from moviola.pipeline.runner import Progress
+
+@dataclass
+class Progress:
+    """A progress event: frames written so far, rate and estimated time left."""
+
+    frames: int
+    total: int | None
+    elapsed: float
+    done: bool = False
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        if not self.total or not self.frames or self.done:
+            return None
+        return max(0.0, (self.total - self.frames) / self.fps) if self.fps else None
+
+    @property
+    def fraction(self) -> float | None:
+        if self.done:
+            return 1.0
+        return min(1.0, self.frames / self.total) if self.total else None
 
 
 @dataclass(frozen=True)
@@ -26,7 +49,7 @@ class RunOptions:
     strict:       fail on undecodable frames instead of skipping them with a warning.
     dtype:        "uint8", "uint16" (``--deep``) or "float32": what effects receive.
     metadata:     container tags to add.
-    progress:     called with :class:`~moviola.pipeline.runner.Progress` events.
+    progress:     called with :class:`Progress` events.
     cancel:       set it to stop the run (nothing is written).
     queue_size:   frames held between decode, compute and encode.
     """

@@ -161,6 +161,23 @@ class Param:
             raise MoviolaError(f"{self.name}: {value} is above the maximum {self.max}")
         return result
 
+    def text(self, value: Any) -> str | list[str] | None:
+        """A parsed value back as the text ``parse`` takes (spec strings, forms, job records):
+        fractions as "n/d", colours as "#rrggbb", yes/no as "true"/"false"; a list for a
+        repeatable parameter."""
+        if value is None:
+            return None
+        if self.multiple:
+            return [str(self._text_one(v)) for v in value]
+        return self._text_one(value)
+
+    def _text_one(self, value: Any) -> str:
+        if self.type is parse_color and isinstance(value, tuple):
+            return "#" + "".join(f"{int(c):02x}" for c in value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(plain(value))
+
     def describe(self) -> dict:
         out = {"name": self.name, "type": self.type_name, "default": plain(self.default),
                "help": self.help}

@@ -23,39 +23,13 @@ from moviola.media.reader import VideoReader
 from moviola.media.timeline import Timeline
 from moviola.media.writer import VideoWriter, resolve_target, same_file
 from moviola.pipeline.effect import Effect
-from moviola.pipeline.options import RunOptions
+from moviola.pipeline.options import Progress, RunOptions
 
 log = logging.getLogger("moviola")
 
 _END = object()
 # Container tags that describe the old file's encoding, not its content: not carried over.
 _CONTAINER_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration"}
-
-
-@dataclass
-class Progress:
-    """A progress event: frames written so far, rate and estimated time left."""
-
-    frames: int
-    total: int | None
-    elapsed: float
-    done: bool = False
-
-    @property
-    def fps(self) -> float:
-        return self.frames / self.elapsed if self.elapsed > 0 else 0.0
-
-    @property
-    def eta(self) -> float | None:
-        if not self.total or not self.frames or self.done:
-            return None
-        return max(0.0, (self.total - self.frames) / self.fps) if self.fps else None
-
-    @property
-    def fraction(self) -> float | None:
-        if self.done:
-            return 1.0
-        return min(1.0, self.frames / self.total) if self.total else None
 
 
 @dataclass
