@@ -85,7 +85,7 @@ class Clip:
         opts = RunOptions.of(options, start=self.start, end=self.end, **changes)
         from moviola import engines
 
-        return engines.run(self.path, output, self.effects(), opts, engine=engine,
+        return engines.run(self.path, os.fspath(output), self.effects(), opts, engine=engine,
                            address=address, workers=workers, chunk_seconds=chunk_seconds)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Set as AbstractSet
 from fractions import Fraction
 
 from moviola import engines
@@ -57,7 +58,7 @@ def add_effect_options(parser: argparse.ArgumentParser, effect: type[Effect]) ->
                                metavar=param.type_name.upper(), help=_param_help(param))
 
 
-def add_io_options(parser: argparse.ArgumentParser, taken: set[str] = frozenset()) -> None:
+def add_io_options(parser: argparse.ArgumentParser, taken: AbstractSet[str] = frozenset()) -> None:
     """Input/output options; an effect parameter of the same name (trim's start/end) wins."""
     parser.add_argument("input", help="input video file")
     parser.add_argument("-o", "--output", required=True,

@@ -59,8 +59,9 @@ def cmd_batch(args) -> int:
                 failed += 1
                 print(f"moviola: error: {item.source}: {item.error}", file=sys.stderr)
             elif not args.json:
-                what = ("exists, skipped" if item.skipped else
-                        f"{item.result.frames_out} frames in {item.result.seconds:.1f} s")
+                res = item.result
+                what = ("exists, skipped" if item.skipped or res is None else
+                        f"{res.frames_out} frames in {res.seconds:.1f} s")
                 print(f"{item.source} -> {item.output}: {what}")
             report.append({"source": str(item.source), "output": str(item.output),
                            "skipped": item.skipped, "error": item.error,

@@ -53,10 +53,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def human_size(n: int | None) -> str:
     if n is None:
         return "?"
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
+    size = float(n)
+    for unit in ("B", "kB", "MB"):
+        if size < 1000:
+            return f"{n} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
     return f"{n} B"  # pragma: no cover
 
 

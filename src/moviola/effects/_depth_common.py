@@ -133,6 +133,13 @@ class DepthEffect(Effect):
             return {}
         return {"moviola_depth_source": f"{self.stream.label}: {self.stream.source}"}
 
+    @property
+    def active(self) -> DepthStream:
+        """The depth stream opened by ``configure`` (an error to ask before)."""
+        if self.stream is None:
+            raise RuntimeError(f"{self.name}: configure() was not called")
+        return self.stream
+
     def close(self) -> None:
         if self.stream is not None:
             self.stream.close()

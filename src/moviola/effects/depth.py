@@ -50,9 +50,9 @@ class Depth(DepthEffect):
         return [f.with_image(like(colorize(d, self.colormap), self._dtype)) for f, d in pairs]
 
     def process(self, frame: Frame) -> list[Frame]:
-        return self._out(self.stream.push(frame))
+        return self._out(self.active.push(frame))
 
     def flush(self) -> list[Frame]:
-        out = self._out(self.stream.flush())
-        report(self, self.stream)
+        out = self._out(self.active.flush())
+        report(self, self.active)
         return out

@@ -18,7 +18,7 @@ class Fps(Effect):
     context_frames = 1
     lookahead_frames = 1
     params = (Param("rate", parse_rate, None, "target frame rate, e.g. 25, 30000/1001, 59.94"),)
-    rate: Fraction | None
+    rate: Fraction  # required: validate() refuses None
 
     def validate(self) -> None:
         if self.rate is None:
@@ -46,6 +46,7 @@ class Fps(Effect):
         a, b = self._prev, self._held
         while self._k * self._tick + self._half < limit:
             t = self._k * self._tick
+            assert b is not None  # ticks are only finished once a frame was received
             pick = a if a is not None and t - a.time <= b.time - t else b
             out.append(Frame(pick.image, t, self._tick, pick.index, pick.meta))
             self._k += 1

@@ -176,8 +176,15 @@ class Parallax(DepthEffect):
             )
         return info.evolve(width=width, alpha=False)
 
+    @property
+    def focus_depth(self) -> float:
+        """The depth kept in focus: ``focus``, else taken from the first depth map."""
+        if self._focus is None:
+            raise RuntimeError("parallax: no depth map seen yet")
+        return self._focus
+
     def _views(self, t: float) -> list[View]:
-        base = camera(self.move, t, self.amount, self._focus)
+        base = camera(self.move, t, self.amount, self.focus_depth)
         if self.stereo is None:
             return [base]
         half = self.eye / 2
@@ -201,6 +208,7 @@ class Parallax(DepthEffect):
 
     def _render(self, layers: Layers, t: float, depth_focus: float) -> np.ndarray:
         out = []
+        assert self._zoom is not None  # set by _prepare() before any render
         for v in self._views(t):
             view = View(v.tx, v.ty, v.tz, v.zoom * self._zoom, v.focus)
             image, depth, _ = layers.render(view)
@@ -225,7 +233,7 @@ class Parallax(DepthEffect):
                         if self.move not in ("circle", "swing")
                         else k / self._count
                     )  # loops: the last frame leads back to the first
-                    image = self._render(layers, t, self._focus)
+                    image = self._render(layers, t, self.focus_depth)
                     yield Frame(like(image, self._dtype), k * tick, tick, frame.index, frame.meta)
                 continue
             # the move follows the clip's own timeline (0 = its first frame), so a clip cut
@@ -234,13 +242,13 @@ class Parallax(DepthEffect):
             if total is None or total <= frame.duration:
                 total = Fraction(4)
             t = min(1.0, max(0.0, float(frame.time / (total - frame.duration))))
-            yield frame.with_image(like(self._render(layers, t, self._focus), self._dtype))
+            yield frame.with_image(like(self._render(layers, t, self.focus_depth), self._dtype))
 
     def process(self, frame: Frame) -> Iterator[Frame]:
         if self._still and frame.index > 0:
             raise MoviolaError("parallax: the input was probed as one image but has more frames")
-        return self._make(self.stream.push(frame))
+        return self._make(self.active.push(frame))
 
     def flush(self) -> Iterator[Frame]:
-        yield from self._make(self.stream.flush())
-        report(self, self.stream)
+        yield from self._make(self.active.flush())
+        report(self, self.active)

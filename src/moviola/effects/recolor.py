@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -154,7 +155,7 @@ class Recolor(Effect):
         if self.subject and self.background:
             raise MoviolaError("recolor: give --subject or --background, not both")
         shot = self.reference_start is not None or self.reference_end is not None
-        if shot and (not transfer or all(_is_image(p) for p in self.reference)):
+        if shot and (not transfer or all(_is_image(p) for p in self.reference or ())):
             raise MoviolaError("recolor: --reference-start/--reference-end need a video reference")
         if shift and self._hue_shift()[1] < 0.02:  # (hue, chroma, shift, chroma ratio)
             raise MoviolaError(f"recolor: hue_from {self.hue_from} is gray: it has no hue")
@@ -229,7 +230,7 @@ class Recolor(Effect):
     def _reference_pictures(self):
         from moviola.media import VideoReader
 
-        for path in self.reference:
+        for path in self.reference or ():
             if _is_image(Path(path)):
                 yield _read_rgb(Path(path))
                 continue
@@ -237,7 +238,7 @@ class Recolor(Effect):
             try:
                 info = reader.stream_info
                 total = info.frames
-                if self.reference_end is not None:  # a shot: its length from its duration
+                if reader.end is not None:  # a shot: its length from its duration
                     start = reader.start
                     total = max(1, int((reader.end - start) * info.rate))
                 elif self.reference_start is not None and total:
@@ -272,6 +273,7 @@ class Recolor(Effect):
         return self._release() if self._held else []
 
     def _release(self) -> list[Frame]:
+        assert self._target is not None  # measured in configure()
         self._apply = self._transfer(self._source.freeze(), self._target)
         held, self._held = self._held, []
         return [self._recolor(f) for f in held]
@@ -310,7 +312,7 @@ class Recolor(Effect):
         out = self._lut(rgb)
         if self._matte is not None:
             self._matte.process(frame)
-            alpha = self._matte.last_alpha[..., None]
+            alpha = cast(Any, self._matte).last_alpha[..., None]  # matte's own attribute
             if self.background:
                 alpha = 1 - alpha
             out = rgb + alpha * (out - rgb)

@@ -60,6 +60,7 @@ class Resize(Effect):
             out_w, out_h = self.width, even(self.width * h / w)
             self._fit = "stretch"
         else:
+            assert self.height is not None  # validate(): width, height or scale
             out_w, out_h = even(self.height * w / h), self.height
             self._fit = "stretch"
         self._out = (out_w, out_h)

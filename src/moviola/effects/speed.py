@@ -23,7 +23,7 @@ class Speed(Effect):
         Param("audio", str, "tempo", "tempo (time-stretch, pitch kept) or drop",
               choices=("tempo", "drop")),
     )
-    factor: Fraction | None
+    factor: Fraction  # required: validate() refuses None
     audio: str
 
     def validate(self) -> None:

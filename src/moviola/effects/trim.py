@@ -41,13 +41,12 @@ class Trim(Effect):
         return self.end
 
     def configure(self, info: StreamInfo) -> StreamInfo:
-        duration = info.duration
-        if duration is not None:
-            duration = max(Fraction(0), (min(duration, self.stop) if self.stop else duration)
-                           - self.start)
-        frames = None
-        if info.frames and info.duration:
-            frames = max(1, round(info.frames * duration / info.duration))
+        duration = frames = None
+        if info.duration is not None:
+            stop = min(info.duration, self.stop) if self.stop else info.duration
+            duration = max(Fraction(0), stop - self.start)
+            if info.frames and info.duration:
+                frames = max(1, round(info.frames * duration / info.duration))
         return info.evolve(duration=duration, frames=frames)
 
     def map_timeline(self, timeline: Timeline) -> Timeline:

@@ -9,7 +9,7 @@ whose times fall in the span, so that chunks laid end to end give the frames of 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -68,6 +68,7 @@ def keyframe_times(path: str | Path) -> tuple[list[Fraction], Fraction]:
     times = []
     with av.open(str(path)) as container:
         stream = container.streams[index]
+        assert stream.time_base is not None  # set for every demuxed stream
         tb = Fraction(stream.time_base)
         last = Fraction(0)
         for packet in container.demux(stream):
@@ -163,18 +164,18 @@ def render(
         if info.duration is not None:
             info = info.evolve(duration=info.duration + offset, frames=None)
         out_info = chain.configure(info)
-        shift = None  # the first kept frame's time: chunk files start at 0 (no edit lists)
-        writer = VideoWriter(output, out_info, codec=settings.codec, crf=settings.crf,
-                             preset=settings.preset)
+        shift: Fraction | None = None  # the first kept frame's time: chunks start at 0
+        writer = out = VideoWriter(output, out_info, codec=settings.codec, crf=settings.crf,
+                                   preset=settings.preset)
 
-        def keep(frames: list[Frame]) -> None:
+        def keep(frames: Iterable[Frame]) -> None:
             nonlocal frames_out, shift
             for frame in frames:
                 if frame.time < chunk.start or (chunk.end is not None and frame.time >= chunk.end):
                     continue
                 if shift is None:
                     shift = _shift(frame.time, settings.suffix)
-                writer.write(Frame(frame.image, frame.time - shift, frame.duration, frame.index,
+                out.write(Frame(frame.image, frame.time - shift, frame.duration, frame.index,
                                    frame.meta))
                 frames_out += 1
                 if on_frame is not None:
@@ -185,7 +186,7 @@ def render(
             frame.time += offset
             keep(chain.push([frame]))
         keep(chain.finish())
-        if frames_out == 0:
+        if frames_out == 0 or shift is None:
             raise MoviolaError(f"chunk {chunk.index} produced no frames")
         writer.close()
         writer = None

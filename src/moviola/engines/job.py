@@ -30,6 +30,7 @@ from moviola.errors import MoviolaError
 from moviola.media.atomic import write_bytes, write_text
 from moviola.media.reader import VideoReader
 from moviola.media.time import parse_time
+from moviola.media.timeline import Timeline
 from moviola.media.writer import same_file
 from moviola.pipeline.effect import Effect
 from moviola.pipeline.options import RunOptions
@@ -196,7 +197,7 @@ def run_chunked(
     exact = chunking.context(effects)[2]
     result = RunResult(output=path, frames_in=sum(r.frames_in for r in results.values()),
                        frames_out=frames_out, skipped=0, seconds=seconds, info=out_info,
-                       timeline=None, audio=audio_state, effects=[repr(e) for e in effects])
+                       timeline=Timeline(start=start_t, end=end_t), audio=audio_state, effects=[repr(e) for e in effects])
     return result, JobInfo(len(plan), reused, len(plan) - reused, exact)
 
 

@@ -69,6 +69,8 @@ class RayExecutor:
         if not todo:
             return
         ray = self._connect()
+        import ray.exceptions as ray_errors
+
         threads = max(1, int(self.task_cpus))
         task = ray.remote(num_cpus=self.task_cpus, max_retries=self.retries)(_render_task)
         source = os.path.abspath(source)
@@ -81,7 +83,7 @@ class RayExecutor:
                 chunk = pending.pop(ref)
                 try:
                     payload, result = ray.get(ref)
-                except ray.exceptions.RayTaskError as exc:
+                except ray_errors.RayTaskError as exc:
                     cause = exc.cause if hasattr(exc, "cause") else exc
                     if isinstance(cause, MoviolaError):
                         raise MoviolaError(str(cause)) from None

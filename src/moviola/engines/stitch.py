@@ -52,6 +52,7 @@ def stitch(
                 track = AudioTrack(audio, out)
                 audio_state = "copied" if track.copy else "re-encoded"
             out.start_encoding()
+            assert vs.time_base is not None  # copied from the first chunk
             out_tb = Fraction(vs.time_base)
             last_dts = None
             for path, shift in parts:
@@ -60,6 +61,7 @@ def stitch(
                     if stream.codec_context.extradata != extradata:
                         raise MoviolaError(f"chunk {path.name} was encoded with other settings; "
                                            "cannot join it without re-encoding")
+                    assert stream.time_base is not None  # set for every demuxed stream
                     tb = Fraction(stream.time_base)
                     for packet in part.demux(stream):
                         if packet.size == 0 or packet.pts is None:

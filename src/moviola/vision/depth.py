@@ -430,7 +430,7 @@ class TemporalSmoother:
         g = cv2.resize(gray(image), ws, interpolation=cv2.INTER_AREA)
         d = cv2.resize(depth, ws, interpolation=cv2.INTER_AREA)
         prev, prev_gray = self._prev, self._prev_gray
-        if prev is None:
+        if prev is None or prev_gray is None:
             self._prev, self._prev_gray = d, g
             return depth
         back = self.flow(g, prev_gray)  # current -> previous
@@ -557,6 +557,7 @@ class DepthStream:
         return out
 
     def _from_motion(self, frame: Frame, partner: Frame) -> np.ndarray:
+        assert self.motion is not None  # method "motion" sets it up
         est = self.motion.estimate(frame.image, partner.image)
         h, w = frame.height, frame.width
         if not est.ok:

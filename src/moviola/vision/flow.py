@@ -34,14 +34,14 @@ class FlowEstimator:
     """DIS optical flow with a fixed preset; reuse one instance per stream (not thread-safe)."""
 
     def __init__(self, preset: str = "medium") -> None:
-        self._dis = cv2.DISOpticalFlow_create(_PRESETS[preset])
+        self._dis = cv2.DISOpticalFlow.create(_PRESETS[preset])
         self._dis.setUseSpatialPropagation(True)
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Flow from ``a`` to ``b`` (gray uint8 or RGB of any dtype, same size)."""
         ga = a if a.ndim == 2 and a.dtype == np.uint8 else gray(a)
         gb = b if b.ndim == 2 and b.dtype == np.uint8 else gray(b)
-        return self._dis.calc(ga, gb, None)
+        return np.asarray(self._dis.calc(ga, gb, None))  # pyright: ignore[reportCallIssue, reportArgumentType] - OpenCV stubs omit the optional initial flow
 
 
 def warp(image: np.ndarray, flow: np.ndarray, *, border: int = cv2.BORDER_REPLICATE,

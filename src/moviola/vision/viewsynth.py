@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import overload
 
 import cv2
 import numpy as np
@@ -40,6 +41,10 @@ from moviola.vision.flow import pixel_grid
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
+@overload
+def depth_weight(d: float) -> float: ...
+@overload
+def depth_weight(d: np.ndarray) -> np.ndarray: ...
 def depth_weight(d: np.ndarray | float) -> np.ndarray | float:
     """Inverse distance for a normalised depth: near (1) at distance 1, far (0) at 4."""
     return 0.25 + 0.75 * d
@@ -302,7 +307,7 @@ def _fill_texture(image: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     if ys.size == 0:
         return low
     hy, hx = np.nonzero(hidden)
-    lab = labels[hy, hx] - 1
+    lab = np.asarray(labels, np.intp)[hy, hx] - 1
     qy, qx = ys[lab], xs[lab]
     my = np.clip(2 * qy - hy, 0, h - 1)
     mx = np.clip(2 * qx - hx, 0, w - 1)
