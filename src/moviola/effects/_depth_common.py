@@ -124,6 +124,14 @@ class DepthEffect(Effect):
     output's tags and repr, closed at the end."""
 
     stream: DepthStream | None = None
+    # the attributes DEPTH_PARAMS declare (subclasses list DEPTH_PARAMS in their params)
+    method: str
+    model: str | None
+    depth: str | None
+    depth_near: str
+    smooth: float
+    gap: int
+    focal: float
 
     def validate(self) -> None:
         check(self)

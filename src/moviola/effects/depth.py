@@ -30,13 +30,6 @@ class Depth(DepthEffect):
             "colormap", str, "gray", "how depth is drawn", choices=("gray", "turbo", "inferno")
         ),
     )
-    method: str
-    model: str | None
-    depth: str | None
-    depth_near: str
-    smooth: float
-    gap: int
-    focal: float
     colormap: str
     context_frames = 30  # temporal smoothing converges within about a second
 

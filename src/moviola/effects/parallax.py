@@ -142,13 +142,6 @@ class Parallax(DepthEffect):
     fog_color: tuple[int, int, int]
     stereo: str | None
     eye: float
-    method: str
-    model: str | None
-    depth: str | None
-    depth_near: str
-    smooth: float
-    gap: int
-    focal: float
     context_frames = 30
 
     # -- life cycle -----------------------------------------------------------------------------

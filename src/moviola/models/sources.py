@@ -7,6 +7,7 @@ are extracted. Nothing is ever installed into the environment.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import tarfile
@@ -15,7 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -75,39 +76,49 @@ def pip_download(requirement: str, dest: Path, options: Sequence[str] = ()) -> P
     return found[0]
 
 
+@contextlib.contextmanager
+def _members(archive: Path) -> Iterator[Callable[[str], tuple[IO[bytes], int]]]:
+    """Open a wheel/zip or tar sdist; yields ``open_member(name) -> (stream, size)``."""
+    name = archive.name.lower()
+    if name.endswith((".whl", ".zip")):
+        with zipfile.ZipFile(archive) as zf:
+
+            def open_zip(member: str) -> tuple[IO[bytes], int]:
+                info = zf.getinfo(member)
+                return zf.open(info), info.file_size
+
+            yield open_zip
+    elif name.endswith((".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")):
+        with tarfile.open(archive) as tf:
+
+            def open_tar(member: str) -> tuple[IO[bytes], int]:
+                info = tf.getmember(member)
+                fh = tf.extractfile(info) if info.isfile() else None
+                if fh is None:
+                    raise SourceError(f"{member} in {archive.name} is not a regular file")
+                return fh, info.size
+
+            yield open_tar
+    else:
+        raise SourceError(f"unknown archive type: {archive.name}")
+
+
 def extract_members(archive: Path, members: Mapping[str, str], dest: Path) -> dict[str, Path]:
     """Extract archive members (wheel/zip or tar/tar.gz sdist) to ``dest / name``.
 
     ``members`` maps the file name wanted in ``dest`` to the member's path in the archive.
     """
     out: dict[str, Path] = {}
-    name = archive.name.lower()
     try:
-        if name.endswith((".whl", ".zip")):
-            with zipfile.ZipFile(archive) as zf:
-                for target, member in members.items():
-                    try:
-                        info = zf.getinfo(member)
-                    except KeyError:
-                        raise SourceError(f"{archive.name} has no member {member}") from None
-                    with zf.open(info) as fh:
-                        copy_stream(fh, dest / target, info.file_size)
-                    out[target] = dest / target
-        elif name.endswith((".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz")):
-            with tarfile.open(archive) as tf:
-                for target, member in members.items():
-                    try:
-                        info = tf.getmember(member)
-                    except KeyError:
-                        raise SourceError(f"{archive.name} has no member {member}") from None
-                    fh = tf.extractfile(info) if info.isfile() else None
-                    if fh is None:
-                        raise SourceError(f"{member} in {archive.name} is not a regular file")
-                    with fh:
-                        copy_stream(fh, dest / target, info.size)
-                    out[target] = dest / target
-        else:
-            raise SourceError(f"unknown archive type: {archive.name}")
+        with _members(archive) as open_member:
+            for target, member in members.items():
+                try:
+                    fh, size = open_member(member)
+                except KeyError:
+                    raise SourceError(f"{archive.name} has no member {member}") from None
+                with fh:
+                    copy_stream(fh, dest / target, size)
+                out[target] = dest / target
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as e:
         raise SourceError(f"cannot read {archive.name}: {e}") from e
     return out

@@ -12,6 +12,8 @@ import math
 import cv2
 import numpy as np
 
+from moviola.vision.filters import guided_filter as guided_filter  # re-exported: one implementation
+
 # -- colour spaces --------------------------------------------------------------------------------
 
 
@@ -129,47 +131,6 @@ def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     sh = 1 + 0.015 * cm * t
     rt = -np.sin(np.radians(2 * d_theta)) * rc
     return np.sqrt((dL / sl) ** 2 + (dC / sc) ** 2 + (dH / sh) ** 2 + rt * (dC / sc) * (dH / sh))
-
-
-# -- filters --------------------------------------------------------------------------------------
-
-
-def box(image: np.ndarray, radius: int) -> np.ndarray:
-    k = 2 * radius + 1
-    return cv2.blur(image, (k, k), borderType=cv2.BORDER_REFLECT)
-
-
-def guided_filter(
-    guide: np.ndarray, src: np.ndarray, radius: int, eps: float, work: int | None = None
-) -> np.ndarray:
-    """Edge-aware smoothing of ``src`` (H x W or H x W x C) along the edges of a gray ``guide``
-    (He et al.); with ``work`` the coefficients are fitted at most ``work`` px on the long side
-    (fast guided filter) and applied at full resolution. ``src`` may be smaller than ``guide``:
-    it is brought to the guide's size first (joint upsampling)."""
-    h, w = guide.shape[:2]
-    guide = guide.astype(np.float32)
-    scale = 1.0 if work is None else min(1.0, work / max(h, w))
-    sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
-    g = cv2.resize(guide, (sw, sh), interpolation=cv2.INTER_AREA) if scale < 1 else guide
-    p = src.astype(np.float32)
-    if p.shape[:2] != (sh, sw):
-        interp = cv2.INTER_AREA if p.shape[0] > sh else cv2.INTER_LINEAR
-        p = cv2.resize(p, (sw, sh), interpolation=interp)
-    r = max(1, round(radius * scale))
-    gg = g[..., None] if p.ndim == 3 else g
-    mean_g, mean_p = box(g, r), box(p, r)
-    mg = mean_g[..., None] if p.ndim == 3 else mean_g
-    cov = box(gg * p, r) - mg * mean_p
-    var = box(g * g, r) - mean_g * mean_g
-    var = var[..., None] if p.ndim == 3 else var
-    a = cov / (var + eps)
-    b = mean_p - a * mg
-    a, b = box(a, r), box(b, r)
-    if (sw, sh) != (w, h):
-        a = cv2.resize(a, (w, h), interpolation=cv2.INTER_LINEAR)
-        b = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
-    full = guide[..., None] if a.ndim == 3 else guide
-    return a * full + b
 
 
 # -- colour transfer ------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ import numpy as np
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, to_float, to_uint8
+from moviola.vision.filters import guided_filter
 from moviola.vision.flow import FlowEstimator, consistency, gray, pixel_grid, warp
 
 log = logging.getLogger("moviola")
@@ -66,23 +67,6 @@ def normalize(
     if b - a < 1e-9:
         return np.full(inv.shape, 0.5, np.float32)
     return np.clip((inv - a) / (b - a), 0.0, 1.0).astype(np.float32)
-
-
-def box(x: np.ndarray, r: int) -> np.ndarray:
-    return cv2.boxFilter(x, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
-
-
-def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """He et al.'s guided filter with a grey guide (float32 0..1): smooths ``src`` but keeps the
-    guide's edges."""
-    g = guide.astype(np.float32)
-    p = src.astype(np.float32)
-    mg, mp = box(g, radius), box(p, radius)
-    cov = box(g * p, radius) - mg * mp
-    var = box(g * g, radius) - mg * mg
-    a = cov / (var + eps)
-    b = mp - a * mg
-    return box(a, radius) * g + box(b, radius)
 
 
 def push_pull(values: np.ndarray, weight: np.ndarray, min_size: int = 2) -> np.ndarray:
