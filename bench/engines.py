@@ -48,17 +48,46 @@ def make_input(seconds: int) -> Path:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"vtest_keyed_{seconds}s.mp4"
     if not path.exists():
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", ROOT / "samples" / "vtest.avi",
-                        "-t", str(seconds), "-c:v", "libx264", "-g", "10", "-crf", "16", path],
-                       check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                ROOT / "samples" / "vtest.avi",
+                "-t",
+                str(seconds),
+                "-c:v",
+                "libx264",
+                "-g",
+                "10",
+                "-crf",
+                "16",
+                path,
+            ],
+            check=True,
+        )
     return path
 
 
 def measure(src: Path, workers: int, chunk_seconds: float) -> dict:
     out = OUT / f"engines_{workers}.mp4"
-    res = subprocess.run([sys.executable, "-c", WORKER, str(src), str(out), EFFECT,
-                          str(workers), str(chunk_seconds)], capture_output=True, text=True,
-                         check=True)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            WORKER,
+            str(src),
+            str(out),
+            EFFECT,
+            str(workers),
+            str(chunk_seconds),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
@@ -98,40 +127,42 @@ def main() -> None:
         f"| ray, 1 worker | {one['seconds']:.1f} s | {frames / one['seconds']:.2f} |",
         f"| ray, 2 workers | {two['seconds']:.1f} s | {frames / two['seconds']:.2f} |",
     ]
-    section = "\n".join([
-        "## Ray engine: 1 vs 2 workers",
-        "",
-        f"`{EFFECT}` (RIFE, one ONNX Runtime thread per task) on {args.seconds} s of "
-        f"vtest.avi (576p, 10 fps in, {frames} frames out), chunks of {args.chunk_seconds:g} s "
-        f"({two['chunks']} chunks), on this 2-core machine. Ray's own start-up "
-        f"({two['ray_start']:.1f} s) is not counted.",
-        "",
-        "| run | time | output fps |",
-        "|---|---|---|",
-        *rows,
-        "",
-        f"Speed-up from 1 to 2 workers: **{speedup:.2f}x** (ideal 2x). Ray with one worker "
-        f"took {measured_edge:+.0%} the time of the local engine: with chunks of only "
-        f"{args.chunk_seconds:g} s ({int(args.chunk_seconds * 10)} frames), each chunk also "
-        f"decodes and computes {before} frames before and {after} after it (interpolate's "
-        "context), which is most of that difference.",
-        "",
-        "### On paper: a two-hour film on 100 machines",
-        "",
-        f"Measured cost: {per_frame:.2f} CPU-seconds per output frame at 576p for this effect "
-        f"(the local engine, one thread). A two-hour film at 24 fps is {film_frames} frames; "
-        f"with 10 s chunks (240 frames) the chunk edges add {edge:.0%} "
-        f"({before} + {after} context frames per chunk): {cpu_hours:.0f} CPU-hours. On 100 "
-        f"machines with 2 CPUs each, at the parallel efficiency measured here "
-        f"({efficiency:.0%}), that is about **{cluster / 60:.0f} minutes** (one such machine: "
-        f"{single / 3600:.0f} hours), plus the join, which copies packets without decoding "
-        "them. 720 chunks on 200 CPUs is 3.6 chunks per CPU, so the last wave leaves CPUs "
-        "idle; 5 s chunks (1440) even that out at twice the edge cost.",
-        "",
-        "Command: `.venv/bin/python bench/engines.py "
-        f"--seconds {args.seconds} --chunk-seconds {args.chunk_seconds:g} --write "
-        "docs/engines.md`",
-    ])
+    section = "\n".join(
+        [
+            "## Ray engine: 1 vs 2 workers",
+            "",
+            f"`{EFFECT}` (RIFE, one ONNX Runtime thread per task) on {args.seconds} s of "
+            f"vtest.avi (576p, 10 fps in, {frames} frames out), chunks of {args.chunk_seconds:g} s "
+            f"({two['chunks']} chunks), on this 2-core machine. Ray's own start-up "
+            f"({two['ray_start']:.1f} s) is not counted.",
+            "",
+            "| run | time | output fps |",
+            "|---|---|---|",
+            *rows,
+            "",
+            f"Speed-up from 1 to 2 workers: **{speedup:.2f}x** (ideal 2x). Ray with one worker "
+            f"took {measured_edge:+.0%} the time of the local engine: with chunks of only "
+            f"{args.chunk_seconds:g} s ({int(args.chunk_seconds * 10)} frames), each chunk also "
+            f"decodes and computes {before} frames before and {after} after it (interpolate's "
+            "context), which is most of that difference.",
+            "",
+            "### On paper: a two-hour film on 100 machines",
+            "",
+            f"Measured cost: {per_frame:.2f} CPU-seconds per output frame at 576p for this effect "
+            f"(the local engine, one thread). A two-hour film at 24 fps is {film_frames} frames; "
+            f"with 10 s chunks (240 frames) the chunk edges add {edge:.0%} "
+            f"({before} + {after} context frames per chunk): {cpu_hours:.0f} CPU-hours. On 100 "
+            f"machines with 2 CPUs each, at the parallel efficiency measured here "
+            f"({efficiency:.0%}), that is about **{cluster / 60:.0f} minutes** (one such machine: "
+            f"{single / 3600:.0f} hours), plus the join, which copies packets without decoding "
+            "them. 720 chunks on 200 CPUs is 3.6 chunks per CPU, so the last wave leaves CPUs "
+            "idle; 5 s chunks (1440) even that out at twice the edge cost.",
+            "",
+            "Command: `.venv/bin/python bench/engines.py "
+            f"--seconds {args.seconds} --chunk-seconds {args.chunk_seconds:g} --write "
+            "docs/engines.md`",
+        ]
+    )
     print(section)
     if args.write:
         write_section(args.write, section, title="# Engines")

@@ -347,16 +347,17 @@ def motion_strip(
     name: str,
     path: Path,
     spec: dict,
-    start: int,
-    count: int,
-    first: int,
-    shown: int,
+    read: tuple[int, int],
+    show: tuple[int, int],
     size: tuple[int, int] = (160, 200),
     hold: int = 1,
 ) -> None:
     """Consecutive output frames of a real run (a crop where it moves), to judge by eye.
 
-    ``hold``: each source frame is shown that many times first (animation "on twos")."""
+    ``read``: (first source frame, count); ``show``: (first output frame, count); ``hold``: each
+    source frame is shown that many times first (animation "on twos")."""
+    start, count = read
+    first, shown = show
     frames, rate = read_frames(path, start, count)
     frames = [f for f in frames for _ in range(hold)]
     effect = create("interpolate", **spec)
@@ -507,15 +508,15 @@ def quality_section(args: argparse.Namespace, ref: Reference | None) -> str:
         mm, vt = SAMPLES / "Megamind.avi", SAMPLES / "vtest.avi"
         if mm.exists():
             strip = (args.pictures, "megamind_60000-1001", mm, {"fps": "60000/1001"})
-            motion_strip(*strip, 178, 4, 0, 8, (200, 200))
+            motion_strip(*strip, (178, 4), (0, 8), (200, 200))
             # across the cut after frame 97: copies of the frames on each side, nothing morphed
-            motion_strip(args.pictures, "megamind_cut", mm, {"fps": "60000/1001"}, 96, 4, 2, 6)
+            motion_strip(args.pictures, "megamind_cut", mm, {"fps": "60000/1001"}, (96, 4), (2, 6))
             # the same frames held on twos (as animation is drawn): the motion stays even
             motion_strip(
-                args.pictures, "megamind_on_twos", mm, {"multi": 2}, 178, 3, 0, 9, (200, 200), 2
+                args.pictures, "megamind_on_twos", mm, {"multi": 2}, (178, 3), (0, 9), (200, 200), 2
             )
         if vt.exists():
-            motion_strip(args.pictures, "vtest_slowmo8", vt, {"slowmo": 8}, 10, 2, 0, 9)
+            motion_strip(args.pictures, "vtest_slowmo8", vt, {"slowmo": 8}, (10, 2), (0, 9))
     return "\n".join(lines) + "\n"
 
 

@@ -486,5 +486,6 @@ def main() -> None:
     if args.write:
         write_section(Path(args.write), section, "# Matting")
 
+
 if __name__ == "__main__":
     main()

@@ -28,9 +28,29 @@ OUT = ROOT / "bench" / "out"
 
 def run_ffmpeg(src: Path, dst: Path, preset: str, crf: int) -> float:
     start = time.perf_counter()
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-an", "-vf", "format=rgb24",
-                    "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt",
-                    "yuv420p", str(dst)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(src),
+            "-an",
+            "-vf",
+            "format=rgb24",
+            "-c:v",
+            "libx264",
+            "-preset",
+            preset,
+            "-crf",
+            str(crf),
+            "-pix_fmt",
+            "yuv420p",
+            str(dst),
+        ],
+        check=True,
+    )
     return time.perf_counter() - start
 
 
@@ -48,9 +68,11 @@ def count_frames(path: Path) -> int:
 def versions() -> str:
     ff = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout.split()[2]
     libs = av.library_versions["libavcodec"]
-    return (f"ffmpeg CLI {ff} (Debian); moviola {moviola.__version__} on PyAV {av.__version__} "
-            f"(libavcodec {'.'.join(map(str, libs))}); Python {platform.python_version()}; "
-            f"{platform.machine()}, {shutil.os.cpu_count()} cores")
+    return (
+        f"ffmpeg CLI {ff} (Debian); moviola {moviola.__version__} on PyAV {av.__version__} "
+        f"(libavcodec {'.'.join(map(str, libs))}); Python {platform.python_version()}; "
+        f"{platform.machine()}, {shutil.os.cpu_count()} cores"
+    )
 
 
 def main() -> None:
@@ -75,29 +97,35 @@ def main() -> None:
             assert count_frames(OUT / "moviola.mp4") == count_frames(OUT / "ffmpeg.mp4") == frames
             ff_fps, our_fps = frames / min(ff_times), frames / min(our_times)
             rows.append((label, preset, frames, ff_fps, our_fps, our_fps / ff_fps))
-            print(f"{label:6} {preset:10} {frames} frames: ffmpeg {ff_fps:7.1f} fps, "
-                  f"moviola {our_fps:7.1f} fps, ratio {our_fps / ff_fps:.2f}", flush=True)
+            print(
+                f"{label:6} {preset:10} {frames} frames: ffmpeg {ff_fps:7.1f} fps, "
+                f"moviola {our_fps:7.1f} fps, ratio {our_fps / ff_fps:.2f}",
+                flush=True,
+            )
     table = [
         "| input | x264 preset | frames | ffmpeg CLI fps | moviola fps | ratio (moviola / ffmpeg) |",
         "|---|---|---|---|---|---|",
     ]
     table += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1f} | {r[4]:.1f} | {r[5]:.2f} |" for r in rows]
-    section = "\n".join([
-        "## Passthrough: decode, to RGB, encode H.264",
-        "",
-        f"Command: `.venv/bin/python bench/passthrough.py --repeat {args.repeat} --frames "
-        f"{args.frames}` (best of {args.repeat} alternating runs each; CRF {args.crf}, "
-        "no audio).",
-        "",
-        f"Machine: {versions()}.",
-        "",
-        *table,
-        "",
-    ])
+    section = "\n".join(
+        [
+            "## Passthrough: decode, to RGB, encode H.264",
+            "",
+            f"Command: `.venv/bin/python bench/passthrough.py --repeat {args.repeat} --frames "
+            f"{args.frames}` (best of {args.repeat} alternating runs each; CRF {args.crf}, "
+            "no audio).",
+            "",
+            f"Machine: {versions()}.",
+            "",
+            *table,
+            "",
+        ]
+    )
     print()
     print(section)
     if args.write:
         write_section(Path(args.write), section)
+
 
 if __name__ == "__main__":
     main()

@@ -30,8 +30,12 @@ def clips(tmp_path_factory) -> dict[str, Path]:
     make("vfr.mkv", variable_rate=True)
     make("rotated.mp4", width=160, height=96, rotation=90)
     make("odd.mkv", width=161, height=91, pix_fmt="yuv444p")
-    make("tenbit.mkv", codec="libx265", pix_fmt="yuv420p10le",
-         options={"x265-params": "log-level=error"})
+    make(
+        "tenbit.mkv",
+        codec="libx265",
+        pix_fmt="yuv420p10le",
+        options={"x265-params": "log-level=error"},
+    )
     make("alpha.mov", codec="prores_ks", pix_fmt="yuva444p10le", alpha=True, audio=False)
     make("silent.mp4", audio=False)
     return made

@@ -16,5 +16,4 @@ def sha256(path: Path) -> str:
 def moviola_cli(*args, timeout=300) -> subprocess.CompletedProcess:
     """Run the installed CLI as a user would."""
     exe = shutil.which("moviola", path=str(Path(sys.executable).parent)) or "moviola"
-    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([exe, *map(str, args)], capture_output=True, text=True, timeout=timeout)

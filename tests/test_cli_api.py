@@ -50,13 +50,15 @@ def test_readme_effects_table_is_current():
     table = re.search(r"<!-- effects-table -->\n(.*?)\n<!-- /effects-table -->", readme, re.S)
     described = [e.describe() for e in registry.effects().values()]
     assert table and table.group(1).strip() == effects_markdown(described), (
-        "README effects table is stale: paste `moviola effects --markdown`")
+        "README effects table is stale: paste `moviola effects --markdown`"
+    )
 
 
 def test_chain_command(clips, tmp_path):
     out = tmp_path / "c.mp4"
-    result = moviola_cli("chain", clips["ntsc"], "-o", out, "resize:width=160",
-                         "fps:rate=24000/1001", "--json")
+    result = moviola_cli(
+        "chain", clips["ntsc"], "-o", out, "resize:width=160", "fps:rate=24000/1001", "--json"
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["frames_out"] == 72 and data["width"] == 160 and data["rate"] == "24000/1001"
@@ -67,8 +69,9 @@ def test_chain_command(clips, tmp_path):
 
 def test_effect_command_with_range(clips, tmp_path):
     out = tmp_path / "r.mp4"
-    result = moviola_cli("resize", clips["ntsc"], "-o", out, "--width", "100", "--start", "1",
-                         "--end", "2")
+    result = moviola_cli(
+        "resize", clips["ntsc"], "-o", out, "--width", "100", "--start", "1", "--end", "2"
+    )
     assert result.returncode == 0, result.stderr
     assert re.search(r"wrote .*r\.mp4: 30 frames 100x76", result.stdout)
 
@@ -86,8 +89,9 @@ def test_api_clip_is_immutable_and_validates_early(clips):
 
 def test_progress_events_and_cancel(clips, tmp_path):
     events = []
-    moviola.open(clips["ntsc"]).apply("resize", width=64).save(tmp_path / "p.mp4",
-                                                                progress=events.append)
+    moviola.open(clips["ntsc"]).apply("resize", width=64).save(
+        tmp_path / "p.mp4", progress=events.append
+    )
     assert events[-1].done and events[-1].frames == 90
     cancel = threading.Event()
 

@@ -40,7 +40,9 @@ def frames_of(path):
 def assert_same_frames(a, b, tolerance=0):
     fa, fb = frames_of(a), frames_of(b)
     assert [t for t, _ in fa] == [t for t, _ in fb]
-    worst = max(np.abs(x.astype(int) - y.astype(int)).max() for (_, x), (_, y) in zip(fa, fb, strict=True))
+    worst = max(
+        np.abs(x.astype(int) - y.astype(int)).max() for (_, x), (_, y) in zip(fa, fb, strict=True)
+    )
     assert worst <= tolerance, worst
 
 
@@ -57,12 +59,19 @@ def test_plan_cuts_at_keyframes(keyed):
     assert all(a.end == b.start for a, b in zip(plan, plan[1:], strict=False))
 
 
-@pytest.mark.parametrize("specs", [("resize:width=160",),
-                                   ("resize:width=160", "fps:rate=24000/1001")])
+@pytest.mark.parametrize(
+    "specs", [("resize:width=160",), ("resize:width=160", "fps:rate=24000/1001")]
+)
 def test_chunked_equals_single_run(keyed, tmp_path, specs):
     single = moviola.engines.run(keyed, tmp_path / "single.mkv", chain(*specs), codec="ffv1")
-    result, job = run_chunked(keyed, tmp_path / "chunked.mkv", chain(*specs), local_executor,
-                              codec="ffv1", chunk_seconds=2)
+    result, job = run_chunked(
+        keyed,
+        tmp_path / "chunked.mkv",
+        chain(*specs),
+        local_executor,
+        codec="ffv1",
+        chunk_seconds=2,
+    )
     assert job.chunks == 3 and job.exact
     assert result.frames_out == single.frames_out
     assert_same_frames(tmp_path / "single.mkv", tmp_path / "chunked.mkv")
@@ -72,8 +81,7 @@ def test_chunked_equals_single_run(keyed, tmp_path, specs):
 
 def test_chunked_h264_keeps_exact_times_and_audio(keyed, tmp_path):
     out = tmp_path / "chunked.mp4"
-    result, _ = run_chunked(keyed, out, chain("resize:width=160"), local_executor,
-                            chunk_seconds=2)
+    result, _ = run_chunked(keyed, out, chain("resize:width=160"), local_executor, chunk_seconds=2)
     assert result.audio == "copied"
     times = [t for t, _ in frames_of(out)]
     assert times == [Fraction(i * 1001, 30000) for i in range(len(times))]
@@ -81,8 +89,10 @@ def test_chunked_h264_keeps_exact_times_and_audio(keyed, tmp_path):
     # H.264 is lossy and each chunk starts a new GOP: close to, not equal to, one run.
     moviola.engines.run(keyed, tmp_path / "single.mp4", chain("resize:width=160"))
     fa, fb = frames_of(tmp_path / "single.mp4"), frames_of(out)
-    psnr = min(10 * np.log10(255**2 / max(1e-9, np.mean((x.astype(float) - y) ** 2)))
-               for (_, x), (_, y) in zip(fa, fb, strict=True))
+    psnr = min(
+        10 * np.log10(255**2 / max(1e-9, np.mean((x.astype(float) - y) ** 2)))
+        for (_, x), (_, y) in zip(fa, fb, strict=True)
+    )
     assert psnr > 35, psnr
 
 
@@ -104,38 +114,57 @@ def failing_executor(fail_at: int):
             if chunk.index == fail_at:
                 raise Crash(f"machine lost while rendering chunk {fail_at}")
             yield chunk, payload, result
+
     return executor
 
 
 def test_resume_renders_only_missing_chunks(keyed, tmp_path):
     out = tmp_path / "resumed.mkv"
     with pytest.raises(Crash):
-        run_chunked(keyed, out, chain("resize:width=160"), failing_executor(2), codec="ffv1",
-                    chunk_seconds=1)
+        run_chunked(
+            keyed,
+            out,
+            chain("resize:width=160"),
+            failing_executor(2),
+            codec="ffv1",
+            chunk_seconds=1,
+        )
     assert not out.exists()
     folder = job_folder(out)
-    assert sorted(p.name for p in folder.glob("chunk_*")) == ["chunk_00000.mkv",
-                                                              "chunk_00001.mkv"]
+    assert sorted(p.name for p in folder.glob("chunk_*")) == ["chunk_00000.mkv", "chunk_00001.mkv"]
     seen = []
 
     def counting(source, effects, todo, settings):
         seen.extend(c.index for c in todo)
         yield from local_executor(source, effects, todo, settings)
 
-    _, job = run_chunked(keyed, out, chain("resize:width=160"), counting, codec="ffv1",
-                         chunk_seconds=1)
+    _, job = run_chunked(
+        keyed, out, chain("resize:width=160"), counting, codec="ffv1", chunk_seconds=1
+    )
     assert job.reused == 2 and seen == [2, 3, 4, 5]
     moviola.engines.run(keyed, tmp_path / "single.mkv", chain("resize:width=160"), codec="ffv1")
     assert_same_frames(tmp_path / "single.mkv", out)
     # A damaged checkpoint is not trusted; a changed job does not reuse old chunks.
     with pytest.raises(Crash):
-        run_chunked(keyed, out.with_name("again.mkv"), chain("resize:width=160"),
-                    failing_executor(3), codec="ffv1", chunk_seconds=1)
+        run_chunked(
+            keyed,
+            out.with_name("again.mkv"),
+            chain("resize:width=160"),
+            failing_executor(3),
+            codec="ffv1",
+            chunk_seconds=1,
+        )
     chunk0 = job_folder(out.with_name("again.mkv")) / "chunk_00000.mkv"
     chunk0.write_bytes(chunk0.read_bytes()[:-100])
     seen.clear()
-    run_chunked(keyed, out.with_name("again.mkv"), chain("resize:width=160"), counting,
-                codec="ffv1", chunk_seconds=1)
+    run_chunked(
+        keyed,
+        out.with_name("again.mkv"),
+        chain("resize:width=160"),
+        counting,
+        codec="ffv1",
+        chunk_seconds=1,
+    )
     assert seen == [0, 3, 4, 5]
 
 
@@ -157,8 +186,9 @@ def test_stateful_effect_gets_warmup(keyed, tmp_path):
 
     single = tmp_path / "single.mkv"
     moviola.engines.run(keyed, single, [Smooth()], codec="ffv1")
-    _, job = run_chunked(keyed, tmp_path / "chunked.mkv", [Smooth()], local_executor,
-                         codec="ffv1", chunk_seconds=2)
+    _, job = run_chunked(
+        keyed, tmp_path / "chunked.mkv", [Smooth()], local_executor, codec="ffv1", chunk_seconds=2
+    )
     assert not job.exact
     assert_same_frames(single, tmp_path / "chunked.mkv", tolerance=1)
 
@@ -170,8 +200,12 @@ def ray_cluster():
     from ray import cloudpickle
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"MOVIOLA_THREADS": "1"}})
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"MOVIOLA_THREADS": "1"}},
+    )
     yield ray
     ray.shutdown()
 
@@ -198,22 +232,30 @@ def test_ray_equals_single_and_survives_a_killed_worker(ray_cluster, keyed, tmp_
 
     marker = tmp_path / "died"
     executor = RayExecutor(workers=2)
-    result, job = run_chunked(keyed, tmp_path / "ray.mkv",
-                              [DieOnce(str(marker)), *chain("resize:width=160")], executor,
-                              codec="ffv1", chunk_seconds=2)
+    result, job = run_chunked(
+        keyed,
+        tmp_path / "ray.mkv",
+        [DieOnce(str(marker)), *chain("resize:width=160")],
+        executor,
+        codec="ffv1",
+        chunk_seconds=2,
+    )
     assert marker.exists(), "the worker was not killed"
     assert job.rendered == 3
     marker.write_text("")  # the single run must not die
-    moviola.engines.run(keyed, tmp_path / "single.mkv",
-                        [DieOnce(str(marker)), *chain("resize:width=160")], codec="ffv1")
+    moviola.engines.run(
+        keyed,
+        tmp_path / "single.mkv",
+        [DieOnce(str(marker)), *chain("resize:width=160")],
+        codec="ffv1",
+    )
     assert_same_frames(tmp_path / "single.mkv", tmp_path / "ray.mkv")
     assert result.audio == "copied"
 
 
 def test_engine_option_and_batch_on_ray(ray_cluster, keyed, tmp_path):
     out = tmp_path / "cli.mp4"
-    result = moviola.open(keyed).apply("resize", width=96).save(out, engine="ray",
-                                                                 chunk_seconds=2)
+    result = moviola.open(keyed).apply("resize", width=96).save(out, engine="ray", chunk_seconds=2)
     assert result.frames_out == probe(keyed).video[0].frames
     assert_in_sync(out, FLASHES)
 
@@ -250,8 +292,13 @@ def test_effects_that_need_the_whole_clip_are_refused(keyed, tmp_path):
         with pytest.raises(MoviolaError, match="cannot run in chunks"):
             run_chunked(keyed, tmp_path / "x.mp4", chain(spec), local_executor)
     # the same effects in modes that are frame by frame do run in chunks
-    run_chunked(keyed, tmp_path / "y.mp4", chain("stylize:filter=posterize"), local_executor,
-                chunk_seconds=3)
+    run_chunked(
+        keyed,
+        tmp_path / "y.mp4",
+        chain("stylize:filter=posterize"),
+        local_executor,
+        chunk_seconds=3,
+    )
     assert list(tmp_path.glob("*.mp4")) == [tmp_path / "y.mp4"]
 
 
@@ -260,7 +307,8 @@ def test_interpolate_chunked_equals_single_run(tmp_path):
     make_clip(src, width=160, height=120, duration=2.0, flashes=(0.5, 1.5), options={"g": "15"})
     spec = "interpolate:multi=2"
     moviola.engines.run(src, tmp_path / "single.mkv", chain(spec), codec="ffv1")
-    _, job = run_chunked(src, tmp_path / "chunked.mkv", chain(spec), local_executor,
-                         codec="ffv1", chunk_seconds=0.5)
+    _, job = run_chunked(
+        src, tmp_path / "chunked.mkv", chain(spec), local_executor, codec="ffv1", chunk_seconds=0.5
+    )
     assert job.chunks >= 3 and job.exact
     assert_same_frames(tmp_path / "single.mkv", tmp_path / "chunked.mkv")

@@ -18,8 +18,12 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
 def peak_mb(src, out) -> int:
-    result = subprocess.run([sys.executable, "-c", SCRIPT, str(src), str(out)],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(src), str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return int(result.stdout.strip().splitlines()[-1])
 
 
@@ -60,9 +64,20 @@ def test_still_to_clip_streams(tmp_path):
     peaks = []
     for seconds in (1, 4):
         out = tmp_path / f"clip{seconds}.mp4"
-        result = subprocess.run([sys.executable, "-c", STILL, str(photo),
-                                 str(tmp_path / "depth.png"), str(out), str(seconds)],
-                                capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                STILL,
+                str(photo),
+                str(tmp_path / "depth.png"),
+                str(out),
+                str(seconds),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         peaks.append(int(result.stdout.strip().splitlines()[-1]))
         with VideoReader(out) as reader:
             assert reader.stream_info.frames == 25 * seconds

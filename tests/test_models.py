@@ -22,9 +22,9 @@ import numpy as np
 import pytest
 
 from moviola import models
+from moviola.commands import models as models_cli
 from moviola.errors import MoviolaError
 from moviola.models import ModelFile, ModelSpec, PyPISource, URLSource, sources
-from moviola.commands import models as models_cli
 from moviola.models.runtime import choose_providers, close_sessions, open_session, register_backend
 from moviola.models.spec import Conversion, SourceError
 

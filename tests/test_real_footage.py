@@ -21,8 +21,12 @@ def test_probe_real(real_footage):
 
 def test_resize_fps_chain_real(real_footage, tmp_path):
     out = tmp_path / "vtest.mp4"
-    result = (moviola.open(real_footage, end=10).apply("resize", width=1280)
-              .apply("fps", rate="30000/1001").save(out))
+    result = (
+        moviola.open(real_footage, end=10)
+        .apply("resize", width=1280)
+        .apply("fps", rate="30000/1001")
+        .save(out)
+    )
     v = probe(out).video[0]
     assert (v.width, v.height) == (1280, 960)
     assert v.rate == Fraction(30000, 1001)
@@ -61,8 +65,8 @@ def test_real_footage_with_audio_stays_in_sync(real_footage, tmp_path):
         samples = click_track(6.0, flashes, 48000)
         for i in range(0, len(samples), 1024):
             chunk = np.zeros(1024, np.float32)
-            part = samples[i:i + 1024]
-            chunk[:len(part)] = part
+            part = samples[i : i + 1024]
+            chunk[: len(part)] = part
             af = av.AudioFrame.from_ndarray(chunk[None], format="fltp", layout="mono")
             af.sample_rate, af.pts = 48000, i
             for p in aus.encode(af):
@@ -70,7 +74,9 @@ def test_real_footage_with_audio_stays_in_sync(real_footage, tmp_path):
         for p in aus.encode(None):
             out.mux(p)
     out = tmp_path / "processed.mp4"
-    moviola.open(src, start=0.5).apply("resize", width=640).apply("fps", rate="30000/1001").save(out)
+    moviola.open(src, start=0.5).apply("resize", width=640).apply("fps", rate="30000/1001").save(
+        out
+    )
     f, c = flash_times(out), click_times(out)
     assert len(f) == 3 and len(c) == 3, (f, c)
     for a, b in zip(f, c, strict=True):

@@ -42,8 +42,9 @@ class Clip:
     def apply(self, effect: str, **params: Any) -> Clip:
         """A new clip with one more effect (by name, with its parameters) at the end."""
         registry.create(effect, **params)  # check the name and parameters now
-        return Clip(self.path, self.start, self.end,
-                    self.steps + ((effect, tuple(sorted(params.items()))),))
+        return Clip(
+            self.path, self.start, self.end, self.steps + ((effect, tuple(sorted(params.items()))),)
+        )
 
     def trim(self, start=None, end=None) -> Clip:
         """A new clip reading only [start, end) of the source (seconds or timecodes)."""
@@ -85,8 +86,16 @@ class Clip:
         opts = RunOptions.of(options, start=self.start, end=self.end, **changes)
         from moviola import engines
 
-        return engines.run(self.path, os.fspath(output), self.effects(), opts, engine=engine,
-                           address=address, workers=workers, chunk_seconds=chunk_seconds)
+        return engines.run(
+            self.path,
+            os.fspath(output),
+            self.effects(),
+            opts,
+            engine=engine,
+            address=address,
+            workers=workers,
+            chunk_seconds=chunk_seconds,
+        )
 
 
 def open(path: str | os.PathLike, *, start=None, end=None) -> Clip:  # noqa: A001 - API name

@@ -36,8 +36,10 @@ def _param_help(param: Param) -> str:
     if param.choices:
         extra.append("choices: " + ", ".join(param.choices))
     if param.min is not None or param.max is not None:
-        extra.append(f"range {param.min if param.min is not None else '-inf'}.."
-                     f"{param.max if param.max is not None else 'inf'}")
+        extra.append(
+            f"range {param.min if param.min is not None else '-inf'}.."
+            f"{param.max if param.max is not None else 'inf'}"
+        )
     if param.multiple:
         extra.append("repeatable")
     if param.default is not None and param.type_name != "bool":
@@ -49,21 +51,34 @@ def add_effect_options(parser: argparse.ArgumentParser, effect: type[Effect]) ->
     group = parser.add_argument_group(f"{effect.name} options")
     for param in effect.params:
         if param.type_name == "bool":
-            group.add_argument(_option_name(param), dest=f"p_{param.name}",
-                               action=argparse.BooleanOptionalAction, default=None,
-                               help=_param_help(param))
+            group.add_argument(
+                _option_name(param),
+                dest=f"p_{param.name}",
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=_param_help(param),
+            )
         else:
-            group.add_argument(_option_name(param), dest=f"p_{param.name}", default=None,
-                               action="append" if param.multiple else "store",
-                               metavar=param.type_name.upper(), help=_param_help(param))
+            group.add_argument(
+                _option_name(param),
+                dest=f"p_{param.name}",
+                default=None,
+                action="append" if param.multiple else "store",
+                metavar=param.type_name.upper(),
+                help=_param_help(param),
+            )
 
 
 def add_io_options(parser: argparse.ArgumentParser, taken: AbstractSet[str] = frozenset()) -> None:
     """Input/output options; an effect parameter of the same name (trim's start/end) wins."""
     parser.add_argument("input", help="input video file")
-    parser.add_argument("-o", "--output", required=True,
-                        help="output file (format from the extension: .mp4 .mov .mkv .webm .avi "
-                             ".gif .webp) or a folder (out/) for a PNG sequence")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="output file (format from the extension: .mp4 .mov .mkv .webm .avi "
+        ".gif .webp) or a folder (out/) for a PNG sequence",
+    )
     if "start" not in taken:
         parser.add_argument("--start", help="start of the input range (seconds or HH:MM:SS.mmm)")
     if "end" not in taken:
@@ -72,10 +87,14 @@ def add_io_options(parser: argparse.ArgumentParser, taken: AbstractSet[str] = fr
     parser.add_argument("--crf", type=int, help="quality for h264/h265/vp9/av1 (lower = better)")
     parser.add_argument("--preset", help="encoder preset (e.g. ultrafast..veryslow for h264)")
     parser.add_argument("--no-audio", action="store_true", help="do not carry the audio over")
-    parser.add_argument("--strict", action="store_true",
-                        help="fail on undecodable frames instead of skipping them")
-    parser.add_argument("--deep", action="store_true",
-                        help="process in 16 bits per channel (for 10-bit sources and outputs)")
+    parser.add_argument(
+        "--strict", action="store_true", help="fail on undecodable frames instead of skipping them"
+    )
+    parser.add_argument(
+        "--deep",
+        action="store_true",
+        help="process in 16 bits per channel (for 10-bit sources and outputs)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_engine_options(parser)
@@ -83,46 +102,77 @@ def add_io_options(parser: argparse.ArgumentParser, taken: AbstractSet[str] = fr
 
 def add_engine_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("engine options")
-    group.add_argument("--engine", choices=("local", "ray"), default="local",
-                       help="local (default): this process; ray: chunks as Ray tasks "
-                            "(pip install 'moviola[ray]')")
+    group.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default): this process; ray: chunks as Ray tasks (pip install 'moviola[ray]')",
+    )
     group.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
-    group.add_argument("--workers", type=int,
-                       help="CPUs of the local Ray instance (default: all)")
-    group.add_argument("--chunk-seconds", type=float, default=10.0,
-                       help="chunk length for --engine ray, cut at keyframes (default 10)")
+    group.add_argument("--workers", type=int, help="CPUs of the local Ray instance (default: all)")
+    group.add_argument(
+        "--chunk-seconds",
+        type=float,
+        default=10.0,
+        help="chunk length for --engine ray, cut at keyframes (default 10)",
+    )
 
 
 def run_options(args) -> RunOptions:
     """The run options the command line gave (the io options of add_io_options)."""
-    return RunOptions(start=getattr(args, "start", None), end=getattr(args, "end", None),
-                      codec=args.codec, crf=args.crf, preset=args.preset,
-                      audio=not args.no_audio, strict=args.strict,
-                      dtype="uint16" if args.deep else "uint8")
+    return RunOptions(
+        start=getattr(args, "start", None),
+        end=getattr(args, "end", None),
+        codec=args.codec,
+        crf=args.crf,
+        preset=args.preset,
+        audio=not args.no_audio,
+        strict=args.strict,
+        dtype="uint16" if args.deep else "uint8",
+    )
 
 
 def run_effects(args, effects: list[Effect]) -> int:
     bar = None if args.quiet or args.json or not sys.stderr.isatty() else ProgressBar()
     options = RunOptions.of(run_options(args), progress=bar)
-    result = engines.run(args.input, args.output, effects, options, engine=args.engine,
-                         address=args.address, workers=args.workers,
-                         chunk_seconds=args.chunk_seconds)
+    result = engines.run(
+        args.input,
+        args.output,
+        effects,
+        options,
+        engine=args.engine,
+        address=args.address,
+        workers=args.workers,
+        chunk_seconds=args.chunk_seconds,
+    )
     if bar:
         bar.finish()
     if args.json:
-        print(json.dumps({
-            "output": str(result.output), "frames_in": result.frames_in,
-            "frames_out": result.frames_out, "skipped": result.skipped,
-            "seconds": round(result.seconds, 3), "fps": round(result.fps, 2),
-            "audio": result.audio, "effects": result.effects,
-            "width": result.info.width, "height": result.info.height,
-            "rate": _frac(result.info.rate),
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "output": str(result.output),
+                    "frames_in": result.frames_in,
+                    "frames_out": result.frames_out,
+                    "skipped": result.skipped,
+                    "seconds": round(result.seconds, 3),
+                    "fps": round(result.fps, 2),
+                    "audio": result.audio,
+                    "effects": result.effects,
+                    "width": result.info.width,
+                    "height": result.info.height,
+                    "rate": _frac(result.info.rate),
+                },
+                indent=2,
+            )
+        )
     else:
         skipped = f", {result.skipped} undecodable packets skipped" if result.skipped else ""
-        print(f"wrote {result.output}: {result.frames_out} frames "
-              f"{result.info.width}x{result.info.height} in {result.seconds:.1f} s "
-              f"({result.fps:.1f} fps), audio {result.audio}{skipped}")
+        print(
+            f"wrote {result.output}: {result.frames_out} frames "
+            f"{result.info.width}x{result.info.height} in {result.seconds:.1f} s "
+            f"({result.fps:.1f} fps), audio {result.audio}{skipped}"
+        )
     return 0
 
 
@@ -149,8 +199,9 @@ class ProgressBar:
             TimeRemainingColumn(),
             console=Console(stderr=True),
         )
-        self._task = self._bar.add_task(description, total=None, total_text="", fps="  0.0",
-                                        start=False)
+        self._task = self._bar.add_task(
+            description, total=None, total_text="", fps="  0.0", start=False
+        )
         self._started = False
 
     def __call__(self, p: Progress) -> None:
@@ -161,8 +212,13 @@ class ProgressBar:
         total = p.total if p.total else None
         if p.done:
             total = p.frames
-        self._bar.update(self._task, completed=p.frames, total=total,
-                         total_text=f"/{total}" if total else "", fps=f"{p.fps:5.1f}")
+        self._bar.update(
+            self._task,
+            completed=p.frames,
+            total=total,
+            total_text=f"/{total}" if total else "",
+            fps=f"{p.fps:5.1f}",
+        )
 
     def finish(self) -> None:
         if self._started:
@@ -172,5 +228,8 @@ class ProgressBar:
 def effect_values(args, cls: type[Effect]) -> dict:
     """The effect parameters given on the command line (``--name`` options made by
     add_effect_options)."""
-    return {p.name: getattr(args, f"p_{p.name}") for p in cls.params
-            if getattr(args, f"p_{p.name}") is not None}
+    return {
+        p.name: getattr(args, f"p_{p.name}")
+        for p in cls.params
+        if getattr(args, f"p_{p.name}") is not None
+    }

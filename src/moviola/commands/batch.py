@@ -13,14 +13,20 @@ from moviola.pipeline import registry
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "batch", help="apply effects to every video in a folder",
-        description='Apply a chain to every video in FOLDER: moviola batch clips/ -o out/ '
-                    '"resize:width=1280" --engine ray. Finished outputs are skipped when run '
-                    'again (--overwrite to redo them).')
+        "batch",
+        help="apply effects to every video in a folder",
+        description="Apply a chain to every video in FOLDER: moviola batch clips/ -o out/ "
+        '"resize:width=1280" --engine ray. Finished outputs are skipped when run '
+        "again (--overwrite to redo them).",
+    )
     p.add_argument("folder", help="folder of input videos")
     p.add_argument("-o", "--output", required=True, help="output folder (created if missing)")
-    p.add_argument("effects", nargs="+", metavar="EFFECT",
-                   help='effect with parameters, e.g. "resize:width=1280"')
+    p.add_argument(
+        "effects",
+        nargs="+",
+        metavar="EFFECT",
+        help='effect with parameters, e.g. "resize:width=1280"',
+    )
     p.add_argument("--format", help="output extension (default: the input's, else .mp4)")
     p.add_argument("--recursive", action="store_true", help="include sub-folders")
     p.add_argument("--overwrite", action="store_true", help="redo outputs that exist")
@@ -39,8 +45,7 @@ def cmd_batch(args) -> int:
     make = lambda: [registry.parse_spec(spec) for spec in args.effects]  # noqa: E731
     executor = None
     run = engines.run
-    options = dict(codec=args.codec, crf=args.crf, preset=args.preset,
-                   audio=not args.no_audio)
+    options = dict(codec=args.codec, crf=args.crf, preset=args.preset, audio=not args.no_audio)
     if args.engine == "ray":
         from moviola.engines.job import run_chunked
         from moviola.engines.ray_engine import RayExecutor
@@ -48,24 +53,42 @@ def cmd_batch(args) -> int:
         executor = RayExecutor(args.address, workers=args.workers)
 
         def run(source, output, effects, **kw):
-            return run_chunked(source, output, effects, executor,
-                               chunk_seconds=args.chunk_seconds, **kw)[0]
+            return run_chunked(
+                source, output, effects, executor, chunk_seconds=args.chunk_seconds, **kw
+            )[0]
 
     failed, report = 0, []
     try:
-        for item in batch(args.folder, args.output, make, run, suffix=args.format,
-                          recursive=args.recursive, overwrite=args.overwrite, **options):
+        for item in batch(
+            args.folder,
+            args.output,
+            make,
+            run,
+            suffix=args.format,
+            recursive=args.recursive,
+            overwrite=args.overwrite,
+            **options,
+        ):
             if item.error:
                 failed += 1
                 print(f"moviola: error: {item.source}: {item.error}", file=sys.stderr)
             elif not args.json:
                 res = item.result
-                what = ("exists, skipped" if item.skipped or res is None else
-                        f"{res.frames_out} frames in {res.seconds:.1f} s")
+                what = (
+                    "exists, skipped"
+                    if item.skipped or res is None
+                    else f"{res.frames_out} frames in {res.seconds:.1f} s"
+                )
                 print(f"{item.source} -> {item.output}: {what}")
-            report.append({"source": str(item.source), "output": str(item.output),
-                           "skipped": item.skipped, "error": item.error,
-                           "frames": item.result.frames_out if item.result else None})
+            report.append(
+                {
+                    "source": str(item.source),
+                    "output": str(item.output),
+                    "skipped": item.skipped,
+                    "error": item.error,
+                    "frames": item.result.frames_out if item.result else None,
+                }
+            )
     finally:
         if executor is not None:
             executor.close()

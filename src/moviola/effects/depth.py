@@ -26,9 +26,7 @@ class Depth(DepthEffect):
     )
     params = (
         *DEPTH_PARAMS,
-        Param(
-            "colormap", str, "gray", "how depth is drawn", choices=("gray", "turbo", "inferno")
-        ),
+        Param("colormap", str, "gray", "how depth is drawn", choices=("gray", "turbo", "inferno")),
     )
     colormap: str
     context_frames = 30  # temporal smoothing converges within about a second

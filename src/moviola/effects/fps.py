@@ -12,8 +12,10 @@ from moviola.pipeline import Effect, Param, parse_rate, register
 @register
 class Fps(Effect):
     name = "fps"
-    summary = ("Convert to a constant frame rate by dropping or repeating frames; exact for "
-               "NTSC rates (30000/1001, 29.97 and 'ntsc' mean the same). The duration is kept.")
+    summary = (
+        "Convert to a constant frame rate by dropping or repeating frames; exact for "
+        "NTSC rates (30000/1001, 29.97 and 'ntsc' mean the same). The duration is kept."
+    )
     timing = "retime"
     context_frames = 1
     lookahead_frames = 1
@@ -31,8 +33,7 @@ class Fps(Effect):
         self._held: Frame | None = None  # the latest frame received
         self._prev: Frame | None = None  # the one before it
         frames = round(info.duration * self.rate) if info.duration is not None else None
-        return info.evolve(rate=self.rate, time_base=self._tick, variable_rate=False,
-                           frames=frames)
+        return info.evolve(rate=self.rate, time_base=self._tick, variable_rate=False, frames=frames)
 
     def _emit(self, limit: Fraction) -> list[Frame]:
         """Finish the ticks that no frame before ``limit`` can still claim.

@@ -26,14 +26,29 @@ class Resize(Effect):
     params = (
         Param("width", int, None, "output width in pixels", min=1, max=16384),
         Param("height", int, None, "output height in pixels", min=1, max=16384),
-        Param("scale", float, None, "scale factor (e.g. 0.5); instead of width/height",
-              min=0.01, max=16),
-        Param("fit", str, "contain", "with both width and height: contain (pad), cover "
-              "(crop) or stretch", choices=("contain", "cover", "stretch")),
+        Param(
+            "scale",
+            float,
+            None,
+            "scale factor (e.g. 0.5); instead of width/height",
+            min=0.01,
+            max=16,
+        ),
+        Param(
+            "fit",
+            str,
+            "contain",
+            "with both width and height: contain (pad), cover (crop) or stretch",
+            choices=("contain", "cover", "stretch"),
+        ),
         Param("pad_color", parse_color, "black", "color of the padding for fit=contain"),
-        Param("interpolation", str, "auto", "auto (area to shrink, lanczos to enlarge), "
-              "nearest, bilinear, bicubic, lanczos, area",
-              choices=("auto", *_INTERPOLATION)),
+        Param(
+            "interpolation",
+            str,
+            "auto",
+            "auto (area to shrink, lanczos to enlarge), nearest, bilinear, bicubic, lanczos, area",
+            choices=("auto", *_INTERPOLATION),
+        ),
     )
     width: int | None
     height: int | None
@@ -85,7 +100,7 @@ class Resize(Effect):
         elif self._fit == "cover" and self._inner != self._out:
             x = (self._inner[0] - self._out[0]) // 2
             y = (self._inner[1] - self._out[1]) // 2
-            image = np.ascontiguousarray(image[y:y + self._out[1], x:x + self._out[0]])
+            image = np.ascontiguousarray(image[y : y + self._out[1], x : x + self._out[0]])
         return frame.with_image(image)
 
     def _pad(self, image: np.ndarray) -> np.ndarray:
@@ -95,5 +110,5 @@ class Resize(Effect):
         canvas[..., :3] = np.array(self.pad_color) * scale  # alpha padding stays transparent
         x = (out_w - image.shape[1]) // 2
         y = (out_h - image.shape[0]) // 2
-        canvas[y:y + image.shape[0], x:x + image.shape[1]] = image
+        canvas[y : y + image.shape[0], x : x + image.shape[1]] = image
         return canvas

@@ -14,14 +14,27 @@ from moviola.pipeline import Effect, Param, parse_fraction, register
 class Speed(Effect):
     name = "speed"
     context_frames = 0  # each frame on its own
-    summary = ("Play faster or slower (2 = twice as fast). Every frame is kept and retimed; "
-               "chain fps to get a standard rate. Audio tempo changes, pitch is kept.")
+    summary = (
+        "Play faster or slower (2 = twice as fast). Every frame is kept and retimed; "
+        "chain fps to get a standard rate. Audio tempo changes, pitch is kept."
+    )
     timing = "retime"
     params = (
-        Param("factor", parse_fraction, None, "speed factor: 2 = twice as fast, 0.5 = half speed",
-              min=0.01, max=100),
-        Param("audio", str, "tempo", "tempo (time-stretch, pitch kept) or drop",
-              choices=("tempo", "drop")),
+        Param(
+            "factor",
+            parse_fraction,
+            None,
+            "speed factor: 2 = twice as fast, 0.5 = half speed",
+            min=0.01,
+            max=100,
+        ),
+        Param(
+            "audio",
+            str,
+            "tempo",
+            "tempo (time-stretch, pitch kept) or drop",
+            choices=("tempo", "drop"),
+        ),
     )
     factor: Fraction  # required: validate() refuses None
     audio: str

@@ -46,8 +46,9 @@ def run(
 
     executor = RayExecutor(address, workers=workers)
     try:
-        result, _job = run_chunked(source, output, effects, executor, opts,
-                                   chunk_seconds=chunk_seconds)
+        result, _job = run_chunked(
+            source, output, effects, executor, opts, chunk_seconds=chunk_seconds
+        )
     finally:
         executor.close()
     return result

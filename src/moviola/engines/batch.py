@@ -15,8 +15,26 @@ from moviola.pipeline.runner import RunResult
 
 log = logging.getLogger("moviola")
 
-VIDEO_EXTENSIONS = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts",
-                    ".mts", ".m2ts", ".wmv", ".flv", ".3gp", ".mxf", ".dv", ".ogv", ".gif"}
+VIDEO_EXTENSIONS = {
+    ".mp4",
+    ".m4v",
+    ".mov",
+    ".mkv",
+    ".webm",
+    ".avi",
+    ".mpg",
+    ".mpeg",
+    ".ts",
+    ".mts",
+    ".m2ts",
+    ".wmv",
+    ".flv",
+    ".3gp",
+    ".mxf",
+    ".dv",
+    ".ogv",
+    ".gif",
+}
 
 
 @dataclass
@@ -33,9 +51,11 @@ def videos(folder: str | Path, *, recursive: bool = False) -> list[Path]:
     if not folder.is_dir():
         raise MoviolaError(f"not a folder: {folder}")
     pattern = "**/*" if recursive else "*"
-    return sorted(p for p in folder.glob(pattern)
-                  if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
-                  and not p.name.startswith("."))
+    return sorted(
+        p
+        for p in folder.glob(pattern)
+        if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS and not p.name.startswith(".")
+    )
 
 
 def output_for(source: Path, folder: Path, outdir: Path, suffix: str | None) -> Path:

@@ -153,8 +153,9 @@ def render(
     read_end = chunk.end + (after + Fraction(1, 2)) * tick if chunk.end is not None else None
     if before == 0:
         read_start = chunk.start
-    reader = VideoReader(source, start=read_start, end=read_end, dtype=settings.dtype,
-                         strict=settings.strict)
+    reader = VideoReader(
+        source, start=read_start, end=read_end, dtype=settings.dtype, strict=settings.strict
+    )
     chain = Chain(effects)
     writer = None
     frames_in = frames_out = 0
@@ -165,8 +166,9 @@ def render(
             info = info.evolve(duration=info.duration + offset, frames=None)
         out_info = chain.configure(info)
         shift: Fraction | None = None  # the first kept frame's time: chunks start at 0
-        writer = out = VideoWriter(output, out_info, codec=settings.codec, crf=settings.crf,
-                                   preset=settings.preset)
+        writer = out = VideoWriter(
+            output, out_info, codec=settings.codec, crf=settings.crf, preset=settings.preset
+        )
 
         def keep(frames: Iterable[Frame]) -> None:
             nonlocal frames_out, shift
@@ -175,8 +177,9 @@ def render(
                     continue
                 if shift is None:
                     shift = _shift(frame.time, settings.suffix)
-                out.write(Frame(frame.image, frame.time - shift, frame.duration, frame.index,
-                                   frame.meta))
+                out.write(
+                    Frame(frame.image, frame.time - shift, frame.duration, frame.index, frame.meta)
+                )
                 frames_out += 1
                 if on_frame is not None:
                     on_frame()

@@ -63,14 +63,21 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _identity(source: Path, effects: list[Effect], settings: chunking.Settings,
-              plan: list[chunking.Chunk]) -> str:
+def _identity(
+    source: Path, effects: list[Effect], settings: chunking.Settings, plan: list[chunking.Chunk]
+) -> str:
     st = source.stat()
-    text = json.dumps({
-        "source": str(source.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-        "effects": [repr(e) for e in effects], "settings": repr(settings),
-        "plan": [[str(c.start), str(c.end)] for c in plan],
-    }, sort_keys=True)
+    text = json.dumps(
+        {
+            "source": str(source.resolve()),
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "effects": [repr(e) for e in effects],
+            "settings": repr(settings),
+            "plan": [[str(c.start), str(c.end)] for c in plan],
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -110,8 +117,10 @@ class Checkpoint:
         path = self.file(index, suffix)
         with self._lock:
             self.data["chunks"][str(index)] = {
-                "sha256": _sha256(path), "frames_in": result.frames_in,
-                "frames_out": result.frames_out, "shift": str(result.shift),
+                "sha256": _sha256(path),
+                "frames_in": result.frames_in,
+                "frames_out": result.frames_out,
+                "shift": str(result.shift),
                 "seconds": round(result.seconds, 3),
             }
             self._save()
@@ -152,16 +161,21 @@ def run_chunked(
         audio_index = reader.info.audio[0].index if reader.info.audio else None
         tags = dict(reader.info.tags)
     plan = chunking.plan(source, seconds=chunk_seconds, start=start_t, end=end_t)
-    settings = chunking.Settings(suffix, info0.rate, codec, opts.crf, opts.preset, dtype,
-                                opts.strict)
+    settings = chunking.Settings(
+        suffix, info0.rate, codec, opts.crf, opts.preset, dtype, opts.strict
+    )
     checkpoint = Checkpoint(job_folder(output), _identity(source, effects, settings, plan))
     todo, results = [], {}
     for chunk in plan:
         rec = checkpoint.done(chunk.index, suffix)
         if rec is not None:
             results[chunk.index] = chunking.ChunkResult(
-                chunk.index, rec["frames_in"], rec["frames_out"], Fraction(rec["shift"]),
-                rec["seconds"])
+                chunk.index,
+                rec["frames_in"],
+                rec["frames_out"],
+                Fraction(rec["shift"]),
+                rec["seconds"],
+            )
         else:
             todo.append(chunk)
     reused = len(results)
@@ -183,8 +197,12 @@ def run_chunked(
             progress(Progress(done_frames, total, time.monotonic() - started))
     parts = [(checkpoint.file(c.index, suffix), results[c.index].shift) for c in plan]
     src_audio = audio_source(source, origin, audio_index, start_t, end_t) if audio else None
-    path, audio_state = stitch(parts, output, audio=src_audio,
-                               metadata={**output_tags(tags, effects), **(opts.metadata or {})})
+    path, audio_state = stitch(
+        parts,
+        output,
+        audio=src_audio,
+        metadata={**output_tags(tags, effects), **(opts.metadata or {})},
+    )
     if audio_index is not None and not audio:
         audio_state = "dropped"
     checkpoint.remove()
@@ -195,9 +213,17 @@ def run_chunked(
     with VideoReader(path) as check:
         out_info = check.stream_info
     exact = chunking.context(effects)[2]
-    result = RunResult(output=path, frames_in=sum(r.frames_in for r in results.values()),
-                       frames_out=frames_out, skipped=0, seconds=seconds, info=out_info,
-                       timeline=Timeline(start=start_t, end=end_t), audio=audio_state, effects=[repr(e) for e in effects])
+    result = RunResult(
+        output=path,
+        frames_in=sum(r.frames_in for r in results.values()),
+        frames_out=frames_out,
+        skipped=0,
+        seconds=seconds,
+        info=out_info,
+        timeline=Timeline(start=start_t, end=end_t),
+        audio=audio_state,
+        effects=[repr(e) for e in effects],
+    )
     return result, JobInfo(len(plan), reused, len(plan) - reused, exact)
 
 

@@ -40,8 +40,14 @@ def _render_task(source, effects, chunk, settings, threads):
 class RayExecutor:
     """Renders chunks as Ray tasks; yields them as they finish (any order)."""
 
-    def __init__(self, address: str | None = None, *, workers: int | None = None,
-                 task_cpus: float = 1, retries: int = 3) -> None:
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        workers: int | None = None,
+        task_cpus: float = 1,
+        retries: int = 3,
+    ) -> None:
         self.address = address
         self.workers = workers
         self.task_cpus = task_cpus
@@ -51,8 +57,12 @@ class RayExecutor:
     def _connect(self):
         ray = _ray()
         if not ray.is_initialized():
-            kwargs = {"include_dashboard": False, "log_to_driver": False,
-                      "logging_level": logging.ERROR, "configure_logging": True}
+            kwargs = {
+                "include_dashboard": False,
+                "log_to_driver": False,
+                "logging_level": logging.ERROR,
+                "configure_logging": True,
+            }
             if self.address:
                 kwargs["address"] = self.address
             elif self.workers:
@@ -60,8 +70,9 @@ class RayExecutor:
             try:
                 ray.init(**kwargs)
             except ConnectionError as exc:
-                raise MoviolaError(f"cannot reach the Ray cluster at {self.address}: {exc}") \
-                    from None
+                raise MoviolaError(
+                    f"cannot reach the Ray cluster at {self.address}: {exc}"
+                ) from None
             self._started = True
         return ray
 
@@ -74,8 +85,7 @@ class RayExecutor:
         threads = max(1, int(self.task_cpus))
         task = ray.remote(num_cpus=self.task_cpus, max_retries=self.retries)(_render_task)
         source = os.path.abspath(source)
-        pending = {task.remote(source, effects, chunk, settings, threads): chunk
-                   for chunk in todo}
+        pending = {task.remote(source, effects, chunk, settings, threads): chunk for chunk in todo}
         try:
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)

@@ -32,16 +32,21 @@ def stitch(
     The output is written to a temporary file beside it and renamed when complete.
     """
     target = resolve_target(output)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.path.stem}.", suffix=f".part{target.path.suffix}",
-                               dir=target.path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.path.stem}.", suffix=f".part{target.path.suffix}", dir=target.path.parent
+    )
     os.close(fd)
     options = {"movflags": "+use_metadata_tags"} if target.muxer in ("mp4", "mov") else {}
     track = None
     audio_state = "none"
     try:
         with av.open(tmp, "w", format=target.muxer, options=options) as out:
-            out.metadata.update({"software": f"moviola {__version__}",
-                                 **{k: str(v) for k, v in (metadata or {}).items()}})
+            out.metadata.update(
+                {
+                    "software": f"moviola {__version__}",
+                    **{k: str(v) for k, v in (metadata or {}).items()},
+                }
+            )
             first = av.open(str(parts[0][0]))
             template = first.streams.video[0]
             extradata = template.codec_context.extradata
@@ -59,16 +64,21 @@ def stitch(
                 with av.open(str(path)) as part:
                     stream = part.streams.video[0]
                     if stream.codec_context.extradata != extradata:
-                        raise MoviolaError(f"chunk {path.name} was encoded with other settings; "
-                                           "cannot join it without re-encoding")
+                        raise MoviolaError(
+                            f"chunk {path.name} was encoded with other settings; "
+                            "cannot join it without re-encoding"
+                        )
                     assert stream.time_base is not None  # set for every demuxed stream
                     tb = Fraction(stream.time_base)
                     for packet in part.demux(stream):
                         if packet.size == 0 or packet.pts is None:
                             continue
                         pts = _ticks(packet.pts * tb + shift, out_tb)
-                        dts = (_ticks(packet.dts * tb + shift, out_tb)
-                               if packet.dts is not None else pts)
+                        dts = (
+                            _ticks(packet.dts * tb + shift, out_tb)
+                            if packet.dts is not None
+                            else pts
+                        )
                         if last_dts is not None and dts <= last_dts:
                             dts = last_dts + 1
                         last_dts = dts
@@ -101,8 +111,13 @@ def _ticks(seconds: Fraction, tb: Fraction) -> int:
     return math.floor(x + Fraction(1, 2)) if x >= 0 else -math.floor(-x + Fraction(1, 2))
 
 
-def audio_source(source: str | Path, origin: Fraction, audio_index: int | None,
-                 start: Fraction, end: Fraction | None) -> AudioSource | None:
+def audio_source(
+    source: str | Path,
+    origin: Fraction,
+    audio_index: int | None,
+    start: Fraction,
+    end: Fraction | None,
+) -> AudioSource | None:
     if audio_index is None:
         return None
     return AudioSource(str(source), audio_index, origin, Timeline(start=start, end=end))

@@ -194,6 +194,7 @@ REALESRGAN = [
 
 # --- analysis ----------------------------------------------------------------------------------
 
+
 def _transnetv2_to_onnx(inputs, out_dir):
     from .transnetv2 import convert_checkpoint
 

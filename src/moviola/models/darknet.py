@@ -89,7 +89,9 @@ def build(cfg_text: str, weights: bytes) -> Any:
             if bn:
                 norm = nn.BatchNorm2d(filters, eps=1e-5)
                 # Darknet's order: bias, scale, running mean, running variance
-                stats = {k: take(filters) for k in ("bias", "weight", "running_mean", "running_var")}
+                stats = {
+                    k: take(filters) for k in ("bias", "weight", "running_mean", "running_var")
+                }
                 norm.load_state_dict(stats, strict=False)  # (num_batches_tracked: unused)
                 seq.append(norm)
             else:

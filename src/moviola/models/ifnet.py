@@ -265,6 +265,11 @@ def convert_checkpoint(inputs: Mapping[str, Path], out_dir: Path, name: str) -> 
     from moviola.models.convert import checkpoint_to_onnx
 
     return checkpoint_to_onnx(
-        inputs["flownet.pkl"], Path(out_dir) / name, what="RIFE", build=build_ifnet,
-        export=export_onnx, check=check_onnx, tolerance=TOLERANCE,
+        inputs["flownet.pkl"],
+        Path(out_dir) / name,
+        what="RIFE",
+        build=build_ifnet,
+        export=export_onnx,
+        check=check_onnx,
+        tolerance=TOLERANCE,
     )

@@ -120,9 +120,7 @@ def _license_text(spec: ModelSpec) -> str:
     return "\n".join(lines)
 
 
-def _write_meta(
-    spec: ModelSpec, d: Path, source: str, inputs: Mapping[str, str | None]
-) -> None:
+def _write_meta(spec: ModelSpec, d: Path, source: str, inputs: Mapping[str, str | None]) -> None:
     files = {}
     for f in spec.files:
         p = d / f.name

@@ -114,8 +114,13 @@ class Effect:
 
     @classmethod
     def describe(cls) -> dict:
-        return {"name": cls.name, "summary": cls.summary, "kind": cls.kind,
-                "timing": cls.timing, "params": [p.describe() for p in cls.params]}
+        return {
+            "name": cls.name,
+            "summary": cls.summary,
+            "kind": cls.kind,
+            "timing": cls.timing,
+            "params": [p.describe() for p in cls.params],
+        }
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={plain(v)!r}" for k, v in self.options.items() if v is not None)

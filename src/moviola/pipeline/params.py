@@ -67,12 +67,19 @@ def parse_path(text: str) -> str:
     return path
 
 
-_COLOR_NAMES = {"black": "000000", "white": "ffffff", "green": "00b140", "blue": "0047bb",
-                "gray": "808080", "grey": "808080", "red": "ff0000"}
+_COLOR_NAMES = {
+    "black": "000000",
+    "white": "ffffff",
+    "green": "00b140",
+    "blue": "0047bb",
+    "gray": "808080",
+    "grey": "808080",
+    "red": "ff0000",
+}
 
 
 def parse_color(text: str) -> tuple[int, int, int]:
-    """"#RRGGBB", "RRGGBB" or a few names to an RGB tuple."""
+    """ "#RRGGBB", "RRGGBB" or a few names to an RGB tuple."""
     raw = _COLOR_NAMES.get(str(text).strip().lower(), str(text).strip().lstrip("#"))
     if not re.fullmatch(r"[0-9a-fA-F]{6}", raw):
         raise MoviolaError(f"not a color: {text!r} (use #RRGGBB or black, white, green, blue)")
@@ -85,17 +92,37 @@ def _text(value: Any) -> str:
 
 # What a parser is called in descriptions (``moviola effects --json``, the studio's forms).
 _NAMES: dict[Callable[[Any], Any], str] = {
-    int: "int", parse_int: "int", float: "float", parse_float: "float", str: "str",
-    _text: "str", bool: "bool", parse_bool: "bool", parse_rate: "rate",
-    parse_fraction: "fraction", parse_time: "time", parse_color: "color", parse_path: "path",
+    int: "int",
+    parse_int: "int",
+    float: "float",
+    parse_float: "float",
+    str: "str",
+    _text: "str",
+    bool: "bool",
+    parse_bool: "bool",
+    parse_rate: "rate",
+    parse_fraction: "fraction",
+    parse_time: "time",
+    parse_color: "color",
+    parse_path: "path",
 }
 _BY_NAME: dict[str, Callable[[Any], Any]] = {
-    "int": int, "float": float, "str": str, "bool": bool, "rate": parse_rate,
-    "fraction": parse_fraction, "time": parse_time, "color": parse_color, "path": parse_path,
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "rate": parse_rate,
+    "fraction": parse_fraction,
+    "time": parse_time,
+    "color": parse_color,
+    "path": parse_path,
 }
 # The builtin types stand for the strict parsers (bool("no") is True; float("nan") is a number).
 _STRICT: dict[Callable[[Any], Any], Callable[[Any], Any]] = {
-    int: parse_int, float: parse_float, bool: parse_bool, str: _text,
+    int: parse_int,
+    float: parse_float,
+    bool: parse_bool,
+    str: _text,
 }
 
 
@@ -179,8 +206,12 @@ class Param:
         return str(plain(value))
 
     def describe(self) -> dict:
-        out = {"name": self.name, "type": self.type_name, "default": plain(self.default),
-               "help": self.help}
+        out = {
+            "name": self.name,
+            "type": self.type_name,
+            "default": plain(self.default),
+            "help": self.help,
+        }
         if self.min is not None:
             out["min"] = self.min
         if self.max is not None:

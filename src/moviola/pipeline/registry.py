@@ -31,9 +31,7 @@ def get(name: str) -> type[Effect]:
         return _REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY)) or "none (import moviola.effects to register them)"
-        raise MoviolaError(
-            f"unknown effect {name!r}; available: {known}"
-        ) from None
+        raise MoviolaError(f"unknown effect {name!r}; available: {known}") from None
 
 
 def create(name: str, **values) -> Effect:

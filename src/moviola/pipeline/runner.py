@@ -133,8 +133,9 @@ def run(
     resolve_target(output, opts.codec)  # fail on a bad output before any work
     if same_file(source, output):
         raise MoviolaError(f"output is the input file: {output} (choose another name)")
-    reader = open_reader(source, start=opts.start, end=opts.end, strict=opts.strict,
-                         dtype=opts.dtype)
+    reader = open_reader(
+        source, start=opts.start, end=opts.end, strict=opts.strict, dtype=opts.dtype
+    )
     chain = Chain(effects)
     writer = None
     try:
@@ -146,19 +147,35 @@ def run(
             if not opts.audio or timeline.audio == "drop":
                 audio_state = "dropped"
             else:
-                audio_source = AudioSource(str(source), reader.info.audio[0].index, reader.origin,
-                                           timeline)
+                audio_source = AudioSource(
+                    str(source), reader.info.audio[0].index, reader.origin, timeline
+                )
         tags = output_tags(reader.info.tags, effects)
-        writer = VideoWriter(output, info, codec=opts.codec, crf=opts.crf, preset=opts.preset,
-                             audio=audio_source, metadata={**tags, **(opts.metadata or {})})
+        writer = VideoWriter(
+            output,
+            info,
+            codec=opts.codec,
+            crf=opts.crf,
+            preset=opts.preset,
+            audio=audio_source,
+            metadata={**tags, **(opts.metadata or {})},
+        )
         frames_in, frames_out, seconds = _run_threads(reader, chain, writer, info, opts)
         if audio_source is not None:
             audio_state = writer.audio_mode or "dropped"
         path = writer.close()
         writer = None
-        return RunResult(output=path, frames_in=frames_in, frames_out=frames_out,
-                         skipped=reader.skipped, seconds=seconds, info=info, timeline=timeline,
-                         audio=audio_state, effects=[repr(e) for e in effects])
+        return RunResult(
+            output=path,
+            frames_in=frames_in,
+            frames_out=frames_out,
+            skipped=reader.skipped,
+            seconds=seconds,
+            info=info,
+            timeline=timeline,
+            audio=audio_state,
+            effects=[repr(e) for e in effects],
+        )
     finally:
         if writer is not None:
             writer.abort()
@@ -241,8 +258,10 @@ class _Stages:
                 self.progress(Progress(self.frames_out, self.info.frames, now - self.started))
 
     def run(self) -> tuple[int, int, float]:
-        threads = [threading.Thread(target=self._guarded(fn), name=f"moviola-{fn.__name__}",
-                                    daemon=True) for fn in (self.decode, self.compute, self.encode)]
+        threads = [
+            threading.Thread(target=self._guarded(fn), name=f"moviola-{fn.__name__}", daemon=True)
+            for fn in (self.decode, self.compute, self.encode)
+        ]
         for t in threads:
             t.start()
         try:

@@ -44,12 +44,16 @@ class FlowEstimator:
         return np.asarray(self._dis.calc(ga, gb, None))  # pyright: ignore[reportCallIssue, reportArgumentType] - OpenCV stubs omit the optional initial flow
 
 
-def warp(image: np.ndarray, flow: np.ndarray, *, border: int = cv2.BORDER_REPLICATE,
-         interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+def warp(
+    image: np.ndarray,
+    flow: np.ndarray,
+    *,
+    border: int = cv2.BORDER_REPLICATE,
+    interpolation: int = cv2.INTER_LINEAR,
+) -> np.ndarray:
     """Backward warp: out[y, x] = image[y + flow_y, x + flow_x]."""
     gx, gy = pixel_grid(*flow.shape[:2])
-    return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], interpolation,
-                     borderMode=border)
+    return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], interpolation, borderMode=border)
 
 
 @functools.lru_cache(maxsize=8)

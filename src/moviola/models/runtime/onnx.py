@@ -127,7 +127,5 @@ class OnnxSession(Session):
         try:
             values = self._sess.run(None, prepared)
         except Exception as e:
-            raise MoviolaError(
-                f"model {self.path.name} rejected its input: {first_line(e)}"
-            ) from e
+            raise MoviolaError(f"model {self.path.name} rejected its input: {first_line(e)}") from e
         return dict(zip(self.output_names, values, strict=True))

@@ -118,8 +118,4 @@ class TfliteSession(Session):
         except MoviolaError:
             raise
         except Exception as e:
-            raise MoviolaError(
-                f"model {self.path.name} rejected its input: {first_line(e)}"
-            ) from e
-
-
+            raise MoviolaError(f"model {self.path.name} rejected its input: {first_line(e)}") from e
