@@ -579,6 +579,30 @@ def test_workers_hash_model_files_before_use(home, tmp_path, register_spec, monk
     st = path.stat()
     path.write_bytes(b"\0" * 4096)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    # fetched and hashed by this process: trusted while size and time stamp hold
     assert models.ensure("test-worker").read_bytes() == b"\0" * 4096
     monkeypatch.setenv("MOVIOLA_VERIFY_MODELS", "1")
     assert models.ensure("test-worker").read_bytes() == payload.read_bytes()
+
+
+def test_a_model_changed_in_place_is_caught_by_the_next_process(
+    home, tmp_path, register_spec, monkeypatch
+):
+    """Every process hashes a model's files once before its first use: a file changed with its
+    size and time stamp kept is found and fetched again, never used."""
+    from moviola.models import store
+
+    payload = tmp_path / "weights.bin"
+    payload.write_bytes(os.urandom(4096))
+    register_spec(url_spec("test-in-place", payload))
+    path = models.fetch("test-in-place")
+    st = path.stat()
+    path.write_bytes(b"\0" * 4096)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    monkeypatch.setattr(store, "_HASHED", set())  # a new process has hashed nothing yet
+    assert models.ensure("test-in-place").read_bytes() == payload.read_bytes()
+    # and the hash is not repeated on every call: a second in-place change goes unseen
+    st = path.stat()
+    path.write_bytes(b"\1" * 4096)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert models.ensure("test-in-place").read_bytes() == b"\1" * 4096
