@@ -162,7 +162,12 @@ def test_unwritable_output_folder_as_root_too(clips, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_ctrl_c_leaves_no_output(tmp_path):
+@pytest.mark.parametrize(
+    ("sig", "code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+    ids=["SIGINT", "SIGTERM", "SIGHUP"],
+)
+def test_ctrl_c_and_termination_leave_no_output(tmp_path, sig, code):
     src = tmp_path / "long.mp4"
     synth.make_clip(src, width=640, height=480, duration=20, flashes=())
     out_dir = tmp_path / "out"
@@ -175,8 +180,8 @@ def test_ctrl_c_leaves_no_output(tmp_path):
     while not any(out_dir.iterdir()) and time.time() < deadline:
         time.sleep(0.05)  # wait until the temporary output exists: the run is under way
     time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     assert "cancelled" in err and "Traceback" not in err
     assert list(out_dir.iterdir()) == []
