@@ -512,14 +512,14 @@ def test_file_parameters_become_paths_inside_the_media_folders(tmp_path):
     paths. Checked on a stand-in effect so that it holds for every effect with such params."""
     from moviola.pipeline.effect import Effect
     from moviola.pipeline.params import Param
-    from moviola.studio.app import _effect_values
+    from moviola.studio.specs import effect_values as _effect_values
 
     class Stand(Effect):
         name = "stand-in"
         params = (
             Param("style", "path"),
             Param("refs", "path", multiple=True),
-            Param("look", "str"),
+            Param("look", "str", kind="keyframes"),
             Param("size", "int", min=1),
         )
 

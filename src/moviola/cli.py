@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Iterator
 
-import av
+from av.error import FFmpegError
 
 import moviola.effects  # noqa: F401  (registers the built-in effects and plugins)
 from moviola._version import __version__
@@ -51,12 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true", help="print the README's table")
     p.set_defaults(func=cmd_effects)
 
-    p = sub.add_parser("chain", help="apply several effects in one pass",
-                       description='Apply effects in order: moviola chain IN -o OUT '
-                                   '"resize:width=1280" "fps:rate=30000/1001"')
+    p = sub.add_parser(
+        "chain",
+        help="apply several effects in one pass",
+        description="Apply effects in order: moviola chain IN -o OUT "
+        '"resize:width=1280" "fps:rate=30000/1001"',
+    )
     add_io_options(p)
-    p.add_argument("effects", nargs="+", metavar="EFFECT",
-                   help='effect with parameters, e.g. "resize:width=1280,height=720"')
+    p.add_argument(
+        "effects",
+        nargs="+",
+        metavar="EFFECT",
+        help='effect with parameters, e.g. "resize:width=1280,height=720"',
+    )
     p.set_defaults(func=cmd_chain)
 
     for name, effect in registry.effects().items():
@@ -139,14 +146,15 @@ def _positional_form(parser: argparse.ArgumentParser, argv: list[str]) -> list[s
     if flag not in argv[:-1]:
         return argv
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    takes_value = {o for a in sub.choices[argv[0]]._actions if a.nargs != 0
-                   for o in a.option_strings}
+    takes_value = {
+        o for a in sub.choices[argv[0]]._actions if a.nargs != 0 for o in a.option_strings
+    }
     i = argv.index(flag)
-    video, rest = argv[i + 1], argv[1:i] + argv[i + 2:]
+    video, rest = argv[i + 1], argv[1:i] + argv[i + 2 :]
     for j, token in enumerate(rest):
         if not token.startswith("-") and (j == 0 or rest[j - 1] not in takes_value):
             option = "--" + param.replace("_", "-")
-            return [argv[0], video, *rest[:j], *rest[j + 1:], option, token]
+            return [argv[0], video, *rest[:j], *rest[j + 1 :], option, token]
     return argv
 
 
@@ -204,7 +212,7 @@ def _main(argv: list[str]) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except av.FFmpegError as exc:
+    except FFmpegError as exc:
         if debug:
             raise
         print(f"moviola: error: ffmpeg: {exc}", file=sys.stderr)
@@ -212,8 +220,10 @@ def _main(argv: list[str]) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug: one line, traceback with --debug
         if debug:
             raise
-        print(f"moviola: internal error: {type(exc).__name__}: {exc} "
-              "(run with --debug for details)", file=sys.stderr)
+        print(
+            f"moviola: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -115,25 +115,39 @@ class ShotList:
         keys = {"index", "start_frame", "end_frame", "transition", "transition_frames"}
         shots = []
         for item in data["shots"]:
-            shots.append(Shot(
-                index=item["index"], start_frame=item["start_frame"],
-                end_frame=item["end_frame"],
-                start=Fraction(item["start_frame"]) / rate if "start_seconds" not in item
-                else Fraction(item["start_seconds"]).limit_denominator(1_000_000),
-                end=Fraction(item["end_frame"] + 1) / rate if "end_seconds" not in item
-                else Fraction(item["end_seconds"]).limit_denominator(1_000_000),
-                transition=item.get("transition", "cut"),
-                transition_frames=item.get("transition_frames", 0),
-                extra={k: v for k, v in item.items()
-                       if k not in keys and not k.endswith(("_timecode", "_seconds"))
-                       and k != "frames"},
-            ))
-        return cls(source=data["source"], rate=rate, width=data["width"],
-                   height=data["height"], frames=data["frames"], shots=shots,
-                   detector=data.get("detector", ""), audio=data.get("audio", False))
+            shots.append(
+                Shot(
+                    index=item["index"],
+                    start_frame=item["start_frame"],
+                    end_frame=item["end_frame"],
+                    start=Fraction(item["start_frame"]) / rate
+                    if "start_seconds" not in item
+                    else Fraction(item["start_seconds"]).limit_denominator(1_000_000),
+                    end=Fraction(item["end_frame"] + 1) / rate
+                    if "end_seconds" not in item
+                    else Fraction(item["end_seconds"]).limit_denominator(1_000_000),
+                    transition=item.get("transition", "cut"),
+                    transition_frames=item.get("transition_frames", 0),
+                    extra={
+                        k: v
+                        for k, v in item.items()
+                        if k not in keys
+                        and not k.endswith(("_timecode", "_seconds"))
+                        and k != "frames"
+                    },
+                )
+            )
+        return cls(
+            source=data["source"],
+            rate=rate,
+            width=data["width"],
+            height=data["height"],
+            frames=data["frames"],
+            shots=shots,
+            detector=data.get("detector", ""),
+            audio=data.get("audio", False),
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> ShotList:
         return cls.from_dict(json.loads(Path(path).read_text()))
-
-

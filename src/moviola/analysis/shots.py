@@ -333,9 +333,10 @@ def _file_frame(reader: VideoReader, time: Fraction, rate: Fraction) -> int:
     first = None
     with av.open(reader.path) as c:
         stream = c.streams.video[0]
+        tb = Fraction(stream.time_base or 0)
         for k, packet in enumerate(c.demux(stream)):
-            if packet.pts is not None:
-                t = packet.pts * Fraction(stream.time_base)
+            if packet.pts is not None and tb:
+                t = packet.pts * tb
                 first = t if first is None else min(first, t)
             if k >= 16:
                 break

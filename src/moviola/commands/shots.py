@@ -3,10 +3,7 @@ timecodes, as a table or JSON."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from moviola.errors import MoviolaError
@@ -40,28 +37,6 @@ def add_parser(sub) -> None:
     p.add_argument("-o", "--output", help="also write the shot list as JSON to this file")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
-
-
-def write_json_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    path = Path(path)
-    if path.is_dir():
-        raise MoviolaError(f"-o {path} is a folder; give a file name like shots.json")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise MoviolaError(f"cannot write {path}: folder {parent} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    except OSError as e:
-        raise MoviolaError(f"cannot write {path}: {e.strerror or e}") from e
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def format_table(shots) -> str:
@@ -99,6 +74,7 @@ def format_table(shots) -> str:
 
 
 def run(args) -> int:
+    from moviola.analysis.output import write_text
     from moviola.analysis.shots import detect_shots
 
     if args.output and Path(args.output).is_dir():
@@ -120,6 +96,6 @@ def run(args) -> int:
         bar.finish()
     text = shots.to_json()
     if args.output:
-        write_json_atomic(args.output, text)
+        write_text(args.output, text + "\n")
     print(text if args.json else format_table(shots))
     return 0

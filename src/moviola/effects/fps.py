@@ -19,7 +19,16 @@ class Fps(Effect):
     timing = "retime"
     context_frames = 1
     lookahead_frames = 1
-    params = (Param("rate", parse_rate, None, "target frame rate, e.g. 25, 30000/1001, 59.94"),)
+    params = (
+        Param(
+            "rate",
+            parse_rate,
+            None,
+            "target frame rate, e.g. 25, 30000/1001, 59.94",
+            min=Fraction(1, 1000),
+            max=1000,
+        ),
+    )
     rate: Fraction  # required: validate() refuses None
 
     def validate(self) -> None:

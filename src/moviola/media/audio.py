@@ -13,6 +13,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import av
+import av.error
+from av.audio.stream import AudioStream
+from av.container import InputContainer, OutputContainer
+from av.filter import Graph
 
 from moviola.errors import MoviolaError
 from moviola.media.timeline import Timeline
@@ -52,15 +56,20 @@ class AudioSource:
 class AudioTrack:
     """Produces the output's audio packets in time order for one output container."""
 
-    def __init__(self, source: AudioSource, output: av.container.OutputContainer) -> None:
+    def __init__(self, source: AudioSource, output: OutputContainer) -> None:
         self.source = source
         self.timeline = source.timeline
-        self._input = av.open(source.path)
-        self._in_stream = self._input.streams[source.stream_index]
+        self._input: InputContainer = av.open(source.path)
+        in_stream = self._input.streams[source.stream_index]
+        if not isinstance(in_stream, AudioStream):
+            self._input.close()
+            raise ValueError(f"stream {source.stream_index} of {source.path} is not audio")
+        self._in_stream = in_stream
         fmt = output.format.name.split(",")[0]
         codec = self._in_stream.codec_context.name
         allowed = COPYABLE.get(fmt, set())
         self.copy = self.timeline.is_identity and (allowed is None or codec in allowed)
+        self.stream: AudioStream
         if self.copy:
             self.stream = output.add_stream_from_template(self._in_stream)
             self._packets = self._copied()
@@ -71,14 +80,18 @@ class AudioTrack:
         self._next: av.Packet | None = None
         self._done = False
 
-    def _encoder_stream(self, output, name: str, bit_rate: int | None):
+    def _encoder_stream(
+        self, output: OutputContainer, name: str, bit_rate: int | None
+    ) -> AudioStream:
         icc = self._in_stream.codec_context
         rate = icc.sample_rate
-        codec = av.codec.Codec(name, "w")
+        codec = av.Codec(name, "w")
         rates = codec.audio_rates
         if rates and rate not in rates:
             rate = min(rates, key=lambda r: abs(r - rate))
         stream = output.add_stream(name, rate=rate)
+        if not isinstance(stream, AudioStream):
+            raise ValueError(f"{name} is not an audio encoder")
         # WAV and raw PCM often carry unnamed layouts ("2 channels") that encoders refuse.
         layout = icc.layout.name if icc.layout and icc.layout.name else ""
         if not layout or layout.endswith("channels"):
@@ -93,7 +106,7 @@ class AudioTrack:
 
     # -- stream copy ----------------------------------------------------------------------------
     def _copied(self) -> Iterator[av.Packet]:
-        tb = Fraction(self._in_stream.time_base)
+        tb = _time_base(self._in_stream)
         shift = round(self.source.origin / tb)
         for packet in self._input.demux(self._in_stream):
             if packet.size == 0 or packet.pts is None:
@@ -111,7 +124,7 @@ class AudioTrack:
         tl = self.timeline
         enc = self.stream.codec_context
         src_start = self.source.origin + tl.start
-        graph = av.filter.Graph()
+        graph = Graph()
         chain = [graph.add_abuffer(template=self._in_stream)]
         trim = f"start={float(src_start):.9f}"
         if tl.end is not None:
@@ -147,16 +160,18 @@ class AudioTrack:
             yield from self.stream.encode(frame)
         yield from self.stream.encode(None)
 
-    def _filtered(self, graph, src_start: Fraction) -> Iterator[av.AudioFrame]:
+    def _filtered(self, graph: Graph, src_start: Fraction) -> Iterator[av.AudioFrame]:
         def drain():
             while True:
                 try:
-                    yield graph.pull()
+                    frame = graph.pull()
+                    assert isinstance(frame, av.AudioFrame)  # an abuffersink gives audio
+                    yield frame
                 except (av.error.BlockingIOError, av.error.EOFError):
                     return
 
         for frame in self._decoded():
-            if self._first_in is None and frame.pts is not None:
+            if self._first_in is None and frame.pts is not None and frame.time_base is not None:
                 t = frame.pts * Fraction(frame.time_base)
                 if t + Fraction(frame.samples, frame.sample_rate) > src_start:
                     self._first_in = t
@@ -176,16 +191,16 @@ class AudioTrack:
                 packet = next(demux)
             except StopIteration:
                 return
-            except av.FFmpegError:
+            except av.error.FFmpegError:
                 log.warning("audio ended early: the input is damaged")
                 return
             try:
                 yield from packet.decode()
-            except av.FFmpegError:
+            except av.error.FFmpegError:
                 log.warning("skipped an undecodable audio packet")
 
     # -- muxing ---------------------------------------------------------------------------------
-    def mux_until(self, output: av.container.OutputContainer, until: Fraction | None) -> None:
+    def mux_until(self, output: OutputContainer, until: Fraction | None) -> None:
         """Mux packets whose time is before ``until`` seconds of output time (None: all)."""
         tb = None
         while not self._done:
@@ -197,7 +212,7 @@ class AudioTrack:
                     break
             packet = self._next
             if until is not None and packet.pts is not None:
-                tb = tb or Fraction(packet.time_base or self.stream.time_base)
+                tb = tb or Fraction(packet.time_base or _time_base(self.stream))
                 if packet.pts * tb > until:
                     break
             output.mux(packet)
@@ -222,3 +237,10 @@ def _tempo_steps(speed: Fraction) -> list[float]:
     if abs(value - 1) > 1e-9 or not steps:
         steps.append(value)
     return [s for s in steps if abs(s - 1) > 1e-9]
+
+
+def _time_base(stream: AudioStream) -> Fraction:
+    """An opened stream's time base (FFmpeg always sets one)."""
+    if stream.time_base is None:
+        raise ValueError(f"audio stream {stream.index} has no time base")
+    return Fraction(stream.time_base)

@@ -53,7 +53,9 @@ def even(value: float) -> int:
     return max(2, int(round(value / 2)) * 2)
 
 
-def cover(image: np.ndarray, size: tuple[int, int], *, enlarge: int = cv2.INTER_LINEAR) -> np.ndarray:
+def cover(
+    image: np.ndarray, size: tuple[int, int], *, enlarge: int = cv2.INTER_LINEAR
+) -> np.ndarray:
     """Resize to fill ``size`` (w, h), keeping the aspect ratio, and crop the overflow centred.
 
     Area interpolation when reducing, ``enlarge`` (bilinear by default) when enlarging.
@@ -134,16 +136,24 @@ class ColorTags:
     @property
     def swscale_space(self) -> str:
         """The matrix name swscale uses for RGB <-> YUV conversion."""
-        return {1: "itu709", 4: "fcc", 5: "itu601", 6: "itu601", 7: "smpte240m", 9: "bt2020",
-                10: "bt2020"}.get(self.space, "itu709")
+        return {
+            1: "itu709",
+            4: "fcc",
+            5: "itu601",
+            6: "itu601",
+            7: "smpte240m",
+            9: "bt2020",
+            10: "bt2020",
+        }.get(self.space, "itu709")
 
     @property
     def swscale_range(self) -> str:
         return "JPEG" if self.range == 2 else "MPEG"
 
     @classmethod
-    def guess(cls, height: int, range_: int = 0, space: int = 2, primaries: int = 2,
-              transfer: int = 2) -> ColorTags:
+    def guess(
+        cls, height: int, range_: int = 0, space: int = 2, primaries: int = 2, transfer: int = 2
+    ) -> ColorTags:
         """Fill unspecified tags as players do: BT.709 for HD, BT.601 for SD, limited range."""
         sd = height < 720
         default_space = 6 if sd else 1

@@ -9,23 +9,62 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+from av.audio.stream import AudioStream
+from av.container import InputContainer
+from av.error import FFmpegError
+from av.stream import Disposition
+from av.video.stream import VideoStream
 
 from moviola.errors import MoviolaError
 
 # FFmpeg's numeric color tags (libavutil/pixfmt.h), named as ffprobe names them.
 COLOR_RANGES = {0: None, 1: "tv", 2: "pc"}
 COLOR_SPACES = {
-    0: "gbr", 1: "bt709", 2: None, 4: "fcc", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m",
-    8: "ycgco", 9: "bt2020nc", 10: "bt2020c", 11: "smpte2085", 14: "ictcp",
+    0: "gbr",
+    1: "bt709",
+    2: None,
+    4: "fcc",
+    5: "bt470bg",
+    6: "smpte170m",
+    7: "smpte240m",
+    8: "ycgco",
+    9: "bt2020nc",
+    10: "bt2020c",
+    11: "smpte2085",
+    14: "ictcp",
 }
 COLOR_PRIMARIES = {
-    1: "bt709", 2: None, 4: "bt470m", 5: "bt470bg", 6: "smpte170m", 7: "smpte240m", 8: "film",
-    9: "bt2020", 10: "smpte428", 11: "smpte431", 12: "smpte432", 22: "ebu3213",
+    1: "bt709",
+    2: None,
+    4: "bt470m",
+    5: "bt470bg",
+    6: "smpte170m",
+    7: "smpte240m",
+    8: "film",
+    9: "bt2020",
+    10: "smpte428",
+    11: "smpte431",
+    12: "smpte432",
+    22: "ebu3213",
 }
 COLOR_TRANSFERS = {
-    1: "bt709", 2: None, 4: "gamma22", 5: "gamma28", 6: "smpte170m", 7: "smpte240m", 8: "linear",
-    9: "log100", 10: "log316", 11: "iec61966-2-4", 12: "bt1361e", 13: "iec61966-2-1",
-    14: "bt2020-10", 15: "bt2020-12", 16: "smpte2084", 17: "smpte428", 18: "arib-std-b67",
+    1: "bt709",
+    2: None,
+    4: "gamma22",
+    5: "gamma28",
+    6: "smpte170m",
+    7: "smpte240m",
+    8: "linear",
+    9: "log100",
+    10: "log316",
+    11: "iec61966-2-4",
+    12: "bt1361e",
+    13: "iec61966-2-1",
+    14: "bt2020-10",
+    15: "bt2020-12",
+    16: "smpte2084",
+    17: "smpte428",
+    18: "arib-std-b67",
 }
 
 # How many packets to read when deciding whether the frame rate is variable.
@@ -97,19 +136,23 @@ class MediaInfo:
 
     def to_dict(self) -> dict:
         """JSON-friendly dictionary; fractions become strings like "30000/1001" plus floats."""
-        return _jsonable(asdict(self))
+        return _jsonable_dict(asdict(self))
+
+
+def _jsonable_dict(value: dict) -> dict:
+    out = {}
+    for key, item in value.items():
+        out[key] = _jsonable(item)
+        if isinstance(item, Fraction):
+            out[key + "_seconds" if key in ("duration", "start_time") else key + "_float"] = float(
+                item
+            )
+    return out
 
 
 def _jsonable(value):
     if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            out[key] = _jsonable(item)
-            if isinstance(item, Fraction):
-                out[key + "_seconds" if key in ("duration", "start_time") else key + "_float"] = (
-                    float(item)
-                )
-        return out
+        return _jsonable_dict(value)
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     if isinstance(value, Fraction):
@@ -129,7 +172,7 @@ def _stream_time(stream, value: int | None) -> Fraction | None:
     return value * Fraction(stream.time_base)
 
 
-def open_input(path: str | os.PathLike) -> av.container.InputContainer:
+def open_input(path: str | os.PathLike) -> InputContainer:
     """Open a media file for reading, turning every failure into one clear MoviolaError."""
     p = Path(path)
     if not p.exists():
@@ -142,7 +185,7 @@ def open_input(path: str | os.PathLike) -> av.container.InputContainer:
         raise MoviolaError(f"input is empty (0 bytes): {p}")
     try:
         return av.open(str(p), "r")
-    except av.FFmpegError as exc:
+    except FFmpegError as exc:
         raise MoviolaError(f"not a readable media file: {p} ({_short(exc)})") from None
 
 
@@ -156,13 +199,13 @@ def _pix_fmt_facts(pix_fmt: str | None) -> tuple[int, bool]:
         return 8, False
     try:
         fmt = av.VideoFormat(pix_fmt)
-    except (ValueError, av.FFmpegError):
+    except (ValueError, FFmpegError):
         return 8, False
     bits = max((c.bits for c in fmt.components), default=8)
     return bits, any(c.is_alpha for c in fmt.components)
 
 
-def _scan_variable_rate(container, stream) -> bool:
+def _scan_variable_rate(container: InputContainer, stream: VideoStream) -> bool:
     """Whether packet durations vary: reads packet headers only (no decoding)."""
     times = []
     try:
@@ -171,7 +214,7 @@ def _scan_variable_rate(container, stream) -> bool:
                 times.append(packet.pts)
             if len(times) >= _VFR_SCAN_PACKETS:
                 break
-    except av.FFmpegError:
+    except FFmpegError:
         pass
     if len(times) < 3:
         return False
@@ -185,13 +228,15 @@ def _scan_variable_rate(container, stream) -> bool:
     return max(steps) - min(steps) > 1
 
 
-def _first_frame_rotation(container, stream) -> tuple[int, object | None]:
-    with contextlib.suppress(av.FFmpegError):
+def _first_frame_rotation(
+    container: InputContainer, stream: VideoStream
+) -> tuple[int, av.VideoFrame | None]:
+    with contextlib.suppress(FFmpegError):
         container.seek(0)
     try:
         for frame in container.decode(stream):
             return int(round(frame.rotation or 0)), frame
-    except av.FFmpegError:
+    except FFmpegError:
         pass
     return 0, None
 
@@ -205,7 +250,7 @@ def probe(path: str | os.PathLike) -> MediaInfo:
         container.close()
 
 
-def _probe_open(container, path: Path) -> MediaInfo:
+def _probe_open(container: InputContainer, path: Path) -> MediaInfo:
     duration = (
         Fraction(container.duration, av.time_base) if container.duration is not None else None
     )
@@ -220,11 +265,11 @@ def _probe_open(container, path: Path) -> MediaInfo:
         tags=dict(container.metadata),
     )
     for stream in container.streams:
-        if stream.type == "video":
-            if stream.disposition & av.stream.Disposition.attached_pic:
+        if isinstance(stream, VideoStream):
+            if stream.disposition & Disposition.attached_pic:
                 continue  # cover art is not a video
             info.video.append(_video_info(container, stream))
-        elif stream.type == "audio":
+        elif isinstance(stream, AudioStream):
             cc = stream.codec_context
             info.audio.append(
                 AudioInfo(
@@ -249,7 +294,7 @@ def _probe_open(container, path: Path) -> MediaInfo:
     return info
 
 
-def _video_info(container, stream) -> VideoInfo:
+def _video_info(container: InputContainer, stream: VideoStream) -> VideoInfo:
     cc = stream.codec_context
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate or Fraction(25)
     rate = Fraction(rate)
@@ -268,6 +313,7 @@ def _video_info(container, stream) -> VideoInfo:
         frames, duration = 1, 1 / rate  # one still image
     estimated = None if frames else (round(duration * rate) if duration else None)
     sar = stream.sample_aspect_ratio
+    assert stream.time_base is not None  # a demuxed stream always has one
     return VideoInfo(
         index=stream.index,
         codec=cc.name,

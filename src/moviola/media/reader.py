@@ -11,6 +11,8 @@ from fractions import Fraction
 
 import av
 import numpy as np
+from av.error import FFmpegError
+from av.video.stream import VideoStream
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import ColorTags, Frame, StreamInfo
@@ -19,7 +21,7 @@ from moviola.media.time import parse_time
 
 log = logging.getLogger("moviola")
 
-_DECODE_ERRORS = (av.FFmpegError,)
+_DECODE_ERRORS = (FFmpegError,)
 
 
 class VideoReader:
@@ -51,8 +53,9 @@ class VideoReader:
         self.start = parse_time(start) or Fraction(0)
         self.end = parse_time(end)
         if self.end is not None and self.end <= self.start:
-            raise MoviolaError(f"--end ({float(self.end)} s) must be after --start "
-                               f"({float(self.start)} s)")
+            raise MoviolaError(
+                f"--end ({float(self.end)} s) must be after --start ({float(self.start)} s)"
+            )
         if dtype not in ("uint8", "uint16", "float32"):
             raise MoviolaError(f"unsupported frame dtype: {dtype}")
         self.dtype = dtype
@@ -65,7 +68,9 @@ class VideoReader:
             raise MoviolaError(f"input is {kind}, there are no video frames to process: {path}")
         self._container = open_input(path)
         self.video: VideoInfo = self.info.video[0]
-        self._stream = self._container.streams[self.video.index]
+        stream = self._container.streams[self.video.index]
+        assert isinstance(stream, VideoStream)  # probe found a video stream at this index
+        self._stream = stream
         cc = self._stream.codec_context
         cc.thread_type = "AUTO"
         cc.thread_count = threads
@@ -73,12 +78,11 @@ class VideoReader:
         if self.video.codec == "vp9" and self.video.has_alpha:
             # FFmpeg's own VP9 decoder ignores the alpha layer (WebM BlockAdditional); libvpx
             # reads it.
-            decoder = av.codec.CodecContext.create("libvpx-vp9", "r")
+            decoder = av.CodecContext.create("libvpx-vp9", "r")
             decoder.thread_count = threads
             self._decode = decoder.decode
         self.origin = min(
-            [self.info.start_time, self.video.start_time]
-            + [a.start_time for a in self.info.audio]
+            [self.info.start_time, self.video.start_time] + [a.start_time for a in self.info.audio]
         )
         if self.video.duration is not None and self.start >= self.video.duration + (
             self.video.start_time - self.origin
@@ -166,6 +170,7 @@ class VideoReader:
 
     def _decoded(self) -> Iterator[Frame]:
         stream = self._stream
+        assert stream.time_base is not None  # a demuxed stream always has one
         tb = Fraction(stream.time_base)
         first = self.origin + self.start
         last = self.origin + self.end if self.end is not None else None

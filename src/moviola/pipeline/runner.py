@@ -27,6 +27,8 @@ from moviola.pipeline.options import Progress, RunOptions
 
 log = logging.getLogger("moviola")
 
+STOP_WAIT = 5.0  # seconds the stages get to stop after Ctrl-C / SIGTERM before we leave them
+
 _END = object()
 # Container tags that describe the old file's encoding, not its content: not carried over.
 _CONTAINER_TAGS = {"major_brand", "minor_version", "compatible_brands", "encoder", "duration"}
@@ -270,8 +272,11 @@ class _Stages:
                     t.join(timeout=0.1)
         except KeyboardInterrupt:
             self.cancel.set()
+            # Stages see the cancel between frames; one stuck inside a long model call is left
+            # behind (daemon threads) after a bounded wait, so the output is removed at once.
+            deadline = time.monotonic() + STOP_WAIT
             for t in threads:
-                t.join()
+                t.join(timeout=max(0.0, deadline - time.monotonic()))
             raise
         if self.errors:
             raise self.errors[0]

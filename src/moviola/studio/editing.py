@@ -18,12 +18,24 @@ def available() -> dict:
         from moviola.analysis import export as exporter
         from moviola.analysis import shots
     except ImportError as exc:  # an install without the analysis extra
-        return {"shots": False, "describe": False, "search": False, "export": False,
-                "methods": [], "export_formats": [],
-                "message": f"The editing view needs moviola[analysis]: {exc}"}
-    return {"shots": True, "describe": True, "search": True, "export": True,
-            "methods": list(shots.METHODS), "export_formats": list(exporter.FORMATS),
-            "message": ""}
+        return {
+            "shots": False,
+            "describe": False,
+            "search": False,
+            "export": False,
+            "methods": [],
+            "export_formats": [],
+            "message": f"The editing view needs moviola[analysis]: {exc}",
+        }
+    return {
+        "shots": True,
+        "describe": True,
+        "search": True,
+        "export": True,
+        "methods": list(shots.METHODS),
+        "export_formats": list(exporter.FORMATS),
+        "message": "",
+    }
 
 
 def search(query: str, data_dir: Path, roots, limit: int = 20, filters: dict | None = None):

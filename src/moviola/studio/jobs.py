@@ -24,6 +24,7 @@ class JobRunner:
         self.data_dir = Path(data_dir)
         self.workers = max(1, workers)
         self.procs: dict[str, subprocess.Popen] = {}
+        self._attempts: dict[str, int] = {}  # a job's attempts before its current worker
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -72,6 +73,7 @@ class JobRunner:
                 if proc.poll() is not None:
                     self._reap(job_id, proc)
                     del self.procs[job_id]
+                    self._attempts.pop(job_id, None)
             if self._stop.is_set():
                 return
             free = self.workers - len(self.procs)
@@ -80,7 +82,7 @@ class JobRunner:
                     break
                 if job["id"] not in self.procs:
                     self.procs[job["id"]] = self._spawn(job["id"])
-                    self.procs[job["id"]].attempts_before = job["attempts"]
+                    self._attempts[job["id"]] = job["attempts"]
                     free -= 1
 
     def _spawn(self, job_id: str) -> subprocess.Popen:
@@ -116,8 +118,8 @@ class JobRunner:
         # Only this process's own attempt: a job that was finished and queued again since
         # belongs to the next worker.
         crashed_running = job["status"] == "running" and job["pid"] == proc.pid
-        never_claimed = job["status"] == "queued" and job["attempts"] == getattr(
-            proc, "attempts_before", -1
+        never_claimed = job["status"] == "queued" and job["attempts"] == self._attempts.get(
+            job_id, -1
         )
         if not (crashed_running or never_claimed):
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +98,7 @@ class Root:
 class MediaRoots:
     """The folders the studio may read (media folders) and write (its upload folder)."""
 
-    def __init__(self, media_dirs: list[str | os.PathLike], uploads: str | os.PathLike) -> None:
+    def __init__(self, media_dirs: Sequence[str | os.PathLike], uploads: str | os.PathLike) -> None:
         uploads_path = Path(uploads)
         uploads_path.mkdir(parents=True, exist_ok=True)
         self.roots: dict[str, Root] = {

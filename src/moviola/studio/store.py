@@ -15,6 +15,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from moviola.errors import MoviolaError
+
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINISHED = ("done", "failed", "cancelled", "interrupted")
 
@@ -71,7 +73,10 @@ class JobStore:
             "VALUES (?, ?, 'queued', ?, ?, ?, ?)",
             (job_id, kind, json.dumps(spec), title, now, now),
         )
-        return self.get(job_id)
+        job = self.get(job_id)
+        if job is None:  # another process deleted it at once
+            raise MoviolaError(f"job {job_id} vanished as it was created")
+        return job
 
     def get(self, job_id: str) -> dict | None:
         rows = self._query("SELECT * FROM jobs WHERE id = ?", (job_id,))

@@ -246,6 +246,19 @@ def _progress_adapter(report, cancel: threading.Event):
 KINDS = {"effects": run_effects_job, "shots": run_shots_job}
 
 
+def _ending(exc: BaseException, watch: _Watch) -> tuple[str, str]:
+    """(status, message) of a job that raised ``exc``."""
+    stopped = "the studio stopped while this job ran"
+    if watch.reason is not None:
+        return watch.reason, "cancelled by the user" if watch.reason == "cancelled" else stopped
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", stopped
+    if isinstance(exc, MoviolaError):
+        return "failed", str(exc)
+    traceback.print_exc()
+    return "failed", f"internal error: {type(exc).__name__}: {exc}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m moviola.studio.worker")
     parser.add_argument("--data", required=True, help="the studio's data folder")
@@ -256,10 +269,10 @@ def main(argv: list[str] | None = None) -> int:
 
     data = Path(args.data)
     store = JobStore(data / "studio.db")
-    if not store.claim(args.job_id, os.getpid()):
+    job = store.get(args.job_id) if store.claim(args.job_id, os.getpid()) else None
+    if job is None:
         print(f"job {args.job_id} is not queued; nothing to do", file=sys.stderr)
         return 0
-    job = store.get(args.job_id)
     job_dir = data / "jobs" / job["id"]
     job_dir.mkdir(parents=True, exist_ok=True)
     watch = _Watch(store, job["id"], args.parent)
@@ -268,28 +281,15 @@ def main(argv: list[str] | None = None) -> int:
         result = KINDS[job["kind"]](job, job_dir, watch, store)
     except BaseException as exc:  # noqa: BLE001 - every ending is recorded
         watch.stop()
-        if watch.reason is not None:
-            status = watch.reason
-            message = (
-                "cancelled by the user"
-                if status == "cancelled"
-                else "the studio stopped while this job ran"
-            )
-        elif isinstance(exc, KeyboardInterrupt):
-            status, message = "interrupted", "the studio stopped while this job ran"
-        elif isinstance(exc, MoviolaError):
-            status, message = "failed", str(exc)
-        else:
-            status = "failed"
-            message = f"internal error: {type(exc).__name__}: {exc}"
-            traceback.print_exc()
+        status, message = _ending(exc, watch)
         store.finish(job["id"], status, error=message)
         return 0 if status != "failed" else 1
     watch.stop()
     if watch.reason is not None and job["kind"] != "effects":
         store.finish(job["id"], watch.reason, error="stopped")
         return 0
-    final = store.get(job["id"])["progress"] or {}
+    now = store.get(job["id"])
+    final = (now["progress"] if now else None) or {}
     final.update({"done": True, "fraction": 1.0, "eta": None})
     store.finish(job["id"], "done", result=json.loads(json.dumps(result)), progress=final)
     return 0

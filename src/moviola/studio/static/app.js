@@ -243,8 +243,10 @@ function describeSelected() {
 const RATE_SUGGESTIONS = ["23.976", "24", "25", "29.97", "30", "48", "50", "59.94", "60", "120"];
 const COLOR_NAMES = { black: "#000000", white: "#ffffff", green: "#00b140", blue: "#0047bb", gray: "#808080", grey: "#808080", red: "#ff0000" };
 
+// A file picker for what the declaration says is a file (its type, or its kind: see
+// moviola/pipeline/params.py); "keyframes" values are FRAME=IMAGE text, typed as the help says.
 function isPathLike(p) {
-  return p.type === "path" || (p.type === "str" && !p.choices && /(^|_)path$|path of|file/i.test(p.name + " " + p.help));
+  return p.type === "path" || p.kind === "path" || p.kind === "path-or-keyword";
 }
 
 function mediaDatalist() {
