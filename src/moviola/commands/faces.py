@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, to_uint8
+from moviola.media.reader import VideoReader
+from moviola.pipeline import RunOptions
+from moviola.pipeline import run as run_pipeline
 from moviola.pipeline.effect import Effect
+from moviola.vision.faces import (
+    DETECTOR,
+    LANDMARKER,
+    Face,
+    FaceTracker,
+    TrackerSettings,
+    draw_faces,
+)
 
 SCHEMA_VERSION = 1
 
@@ -56,7 +68,7 @@ class TrackWriter:
         self.tracks: dict[int, dict] = {}
         self.frames = 0
 
-    def add(self, index: int, time: float, faces) -> None:
+    def add(self, index: int, time: float, faces: list[Face]) -> None:
         entry = {"index": index, "time": round(time, 6), "faces": [f.to_json() for f in faces]}
         self.fh.write(("" if self.first else ",\n") + json.dumps(entry, separators=(",", ":")))
         self.first = False
@@ -88,13 +100,16 @@ class FaceOverlay(Effect):
     summary = "draw the tracked face mesh"
     kind = "model"
 
-    def __init__(self, tracker, on_faces, draw: bool = True) -> None:
+    def __init__(
+        self,
+        tracker: FaceTracker,
+        on_faces: Callable[[int, float, list[Face]], None],
+        draw: bool = True,
+    ) -> None:
         super().__init__()
         self.tracker, self.on_faces, self.draw = tracker, on_faces, draw
 
     def process(self, frame: Frame) -> Frame:
-        from moviola.vision.faces import draw_faces
-
         image = to_uint8(frame.image)[..., :3]
         faces = self.tracker.update(image, float(frame.time))
         self.on_faces(frame.index, float(frame.time), faces)
@@ -104,26 +119,24 @@ class FaceOverlay(Effect):
 
 
 def track_file(
-    input,
-    json_path,
+    input: str | Path,
+    json_path: str | Path,
     *,
-    output=None,
-    max_faces=4,
-    detect_every=30,
-    smooth=True,
-    start=None,
-    end=None,
-    audio=True,
-    progress=None,
+    output: str | Path | None = None,
+    tracking: TrackerSettings | None = None,
+    options: RunOptions | None = None,
 ) -> dict:
-    """Track the faces of ``input`` into ``json_path`` (and a preview at ``output``)."""
-    from moviola.media.reader import VideoReader
-    from moviola.pipeline import run as run_pipeline
-    from moviola.vision.faces import DETECTOR, LANDMARKER, FaceTracker
+    """Track the faces of ``input`` into ``json_path`` (and a preview at ``output``).
 
-    if max_faces < 1:
+    ``tracking`` says how faces are found and followed (max_faces, detect_every, smooth, ...);
+    ``options`` which part of the input is read (start, end) and, for the preview, the run's
+    options (audio, progress, encoder).
+    """
+    tracking = tracking or TrackerSettings()
+    opts = options or RunOptions()
+    if tracking.max_faces < 1:
         raise MoviolaError("--max-faces must be at least 1")
-    if detect_every < 1:
+    if tracking.detect_every < 1:
         raise MoviolaError("--detect-every must be at least 1")
     if not Path(input).is_file():
         raise MoviolaError(f"input not found: {input}")
@@ -131,9 +144,9 @@ def track_file(
         raise MoviolaError(f"--json is the input file: {json_path} (choose another name)")
     if output is not None and Path(output).resolve() == Path(json_path).resolve():
         raise MoviolaError("--json and -o name the same file")
-    reader = VideoReader(input, start=start, end=end)
+    reader = VideoReader(input, start=opts.start, end=opts.end)
     info = reader.stream_info
-    tracker = FaceTracker(max_faces=max_faces, detect_every=detect_every, smooth=smooth)
+    tracker = FaceTracker(tracking)
     header = {
         "version": SCHEMA_VERSION,
         "source": str(input),
@@ -141,7 +154,7 @@ def track_file(
         "height": info.height,
         "rate": float(info.rate) if info.rate else None,
         "landmarks": 468,
-        "smoothed": smooth,
+        "smoothed": tracking.smooth,
         "models": [DETECTOR, LANDMARKER],
         "units": "pixels; z is relative depth in the same scale (smaller = nearer)",
     }
@@ -156,10 +169,7 @@ def track_file(
                     )
         else:
             reader.close()
-            effect = FaceOverlay(tracker, writer.add)
-            run_pipeline(
-                input, output, [effect], start=start, end=end, audio=audio, progress=progress
-            )
+            run_pipeline(input, output, [FaceOverlay(tracker, writer.add)], opts)
         writer.close()
     except BaseException:
         writer.abort()
@@ -180,13 +190,14 @@ def run(args) -> int:
             args.input,
             args.json,
             output=args.output,
-            max_faces=args.max_faces,
-            detect_every=args.detect_every,
-            smooth=not args.no_smooth,
-            start=args.start,
-            end=args.end,
-            audio=not args.no_audio,
-            progress=bar,
+            tracking=TrackerSettings(
+                max_faces=args.max_faces,
+                detect_every=args.detect_every,
+                smooth=not args.no_smooth,
+            ),
+            options=RunOptions(
+                start=args.start, end=args.end, audio=not args.no_audio, progress=bar
+            ),
         )
     finally:
         if bar is not None:

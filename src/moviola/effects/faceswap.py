@@ -18,16 +18,26 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from moviola import __version__
 from moviola.errors import MoviolaError
-from moviola.media.frame import Frame, StreamInfo, to_uint8
+from moviola.media.frame import Frame, StreamInfo, like, to_uint8
 from moviola.media.still import read_rgb
 from moviola.pipeline import Effect, Param, parse_path, register
-from moviola.vision.faces import FACE_OVAL
+from moviola.vision.faces import (
+    FACE_OVAL,
+    LIPS_INNER,
+    Face,
+    FaceTracker,
+    face_of_photo,
+    largest,
+    mesh_of_photo,
+    shape_descriptor,
+    shape_distance,
+    synthetic_tags,
+)
 from moviola.vision.meshwarp import delaunay, draw_label, warp_face
+from moviola.vision.occlusion import FaceOcclusion
 
 LABEL_TEXT = "SYNTHETIC FACE - moviola faceswap"
-TAG_TEXT = "contains synthetic faces made with moviola faceswap"
 
 
 # the face outline for the mask: the mesh's oval from temple to temple round the chin, closed
@@ -98,7 +108,7 @@ class FaceSwap(Effect):
             choices=("auto", "off"),
         ),
     )
-    face: str | None
+    face: str  # required: validate() refuses None
     target: str
     reference: str | None
     blend: str
@@ -118,57 +128,50 @@ class FaceSwap(Effect):
             raise MoviolaError("faceswap: --target reference needs --reference PHOTO")
 
     def tags(self) -> dict[str, str]:
-        return {
-            "moviola_synthetic": f"faces; faceswap; moviola {__version__}",
-            "comment": TAG_TEXT,
-        }
+        return synthetic_tags("faceswap")
 
     def configure(self, info: StreamInfo) -> StreamInfo:
-        from moviola.vision.faces import FaceDetector, FaceMesh, FaceTracker, roi_from_detection
-
         photo = read_rgb(self.face, "face photo")
-        dets = FaceDetector()(photo)
-        if not dets:
+        found = face_of_photo(photo)
+        if found is None:
             raise MoviolaError(f"faceswap: no face found in {self.face}")
-        det = max(dets, key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]))
-        points, score = FaceMesh()(photo, roi_from_detection(det))
+        points, score = found
         if score < 0.5:
             raise MoviolaError(f"faceswap: no clear face in {self.face}")
         self._photo = photo
         self._src = points[:, :2].astype(np.float64)
         self._tris = delaunay(self._src)
         self._tracker = FaceTracker(max_faces=self.max_faces)
-        self._occ = None  # the occlusion model of the target's track (vision.occlusion)
-        self._occ_id = None
-        self.last_occlusion = None  # the frame's occluded pixels (uint8 0/255), for tools
+        self._occ: FaceOcclusion | None = None  # the occlusion model of the target's track
+        self._occ_id: int | None = None
+        # the frame's occluded pixels (uint8 0/255) and their offset, for tools
+        self.last_occlusion: tuple[np.ndarray, tuple[int, int]] | None = None
         self._stats: tuple[np.ndarray, np.ndarray] | None = None
-        self._wanted = None  # shape descriptor of the reference photo's face
+        self._wanted: np.ndarray | None = None  # shape descriptor of the reference photo's face
         self._unlike: dict[int, float] = {}  # per track: how unlike the reference (eased)
         if self.target == "reference":
-            from moviola.vision.faces import mesh_of_photo, shape_descriptor
-
+            assert self.reference is not None  # validate(): target reference needs it
             ref_mesh = mesh_of_photo(read_rgb(self.reference, "reference photo"))
             if ref_mesh is None:
                 raise MoviolaError(f"faceswap: no face found in the reference {self.reference}")
             self._wanted = shape_descriptor(ref_mesh)
         return info
 
-    def _pick(self, faces):
+    def _pick(self, faces: list[Face]) -> Face | None:
         if not faces:
             return None
         if self.target == "largest":
-            return max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+            return largest(faces)
         if self.target == "reference":
             return self._most_like_reference(faces)
         wanted = int(self.target)
         return next((f for f in faces if f.id == wanted), None)
 
-    def _most_like_reference(self, faces):
+    def _most_like_reference(self, faces: list[Face]) -> Face | None:
         """The face whose mesh shape (pose-free, see vision.faces.shape_descriptor) is most like
         the reference photo's; each track's distance is eased over its frames, so one odd frame
         (a blink, a turn) does not swap the target."""
-        from moviola.vision.faces import shape_descriptor, shape_distance
-
+        assert self._wanted is not None  # configure(): target reference
         best, best_d = None, float("inf")
         for face in faces:
             d = shape_distance(shape_descriptor(face.raw_landmarks), self._wanted)
@@ -180,8 +183,6 @@ class FaceSwap(Effect):
         return best
 
     def process(self, frame: Frame) -> Frame:
-        from moviola.vision.faces import LIPS_INNER
-
         image = to_uint8(frame.image)[..., :3]
         faces = self._tracker.update(image, float(frame.time))
         face = self._pick(faces)
@@ -190,8 +191,6 @@ class FaceSwap(Effect):
         self.last_occlusion = None
         if face is not None:
             if self.occlusion == "auto" and (self._occ is None or self._occ_id != face.id):
-                from moviola.vision.occlusion import FaceOcclusion
-
                 if self._occ is None:
                     self._occ = FaceOcclusion(self._src, self._tris, _OVAL_LOW + _BROWS_TOP)
                 self._occ.reset()  # a new target: learn its face afresh
@@ -201,9 +200,12 @@ class FaceSwap(Effect):
             self._occ.prev_pts = None  # the face is gone: no motion to compare with next frame
         if self.label:
             draw_label(out, LABEL_TEXT)
+        out = like(out, frame.image.dtype)  # the frames' own dtype (uint16 with --deep, float)
+        if frame.has_alpha:  # the source's transparency stays
+            out = np.dstack([out, frame.image[..., 3]])
         return frame.with_image(out)
 
-    def _swap(self, image: np.ndarray, dst: np.ndarray, lips_inner) -> np.ndarray:
+    def _swap(self, image: np.ndarray, dst: np.ndarray, lips_inner: list[int]) -> np.ndarray:
         h, w = image.shape[:2]
         warped, mask, (x0, y0, bw, bh) = warp_face(self._photo, self._src, dst, self._tris, (h, w))
         if mask.sum() < 255 * 64:
@@ -216,7 +218,7 @@ class FaceSwap(Effect):
         mask &= keep
         mouth = np.round((dst[lips_inner] - [x0, y0]) * 16).astype(np.int32)
         cv2.fillPoly(mask, [mouth], 0, lineType=cv2.LINE_8, shift=4)
-        if self.occlusion == "auto":  # what is in front of the face stays in front
+        if self._occ is not None and self.occlusion == "auto":  # what is in front stays in front
             occ = self._occ.to_frame(self._occ.update(image, dst), dst, (x0, y0, bw, bh))
             mask[occ > 0] = 0
             self.last_occlusion = (occ, (x0, y0))
@@ -244,7 +246,9 @@ class FaceSwap(Effect):
         return image
 
     @staticmethod
-    def _clone(image, warped, mask, x0, y0) -> np.ndarray:
+    def _clone(
+        image: np.ndarray, warped: np.ndarray, mask: np.ndarray, x0: int, y0: int
+    ) -> np.ndarray:
         h, w = image.shape[:2]
         rx, ry, rw, rh = cv2.boundingRect(mask)
         if rw < 4 or rh < 4 or x0 + rx < 1 or y0 + ry < 1:

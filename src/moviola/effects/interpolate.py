@@ -22,10 +22,11 @@ stretches the time by N (N times slower at the same rate; the audio is slowed wi
 kept, or dropped). A fractional ``slowmo`` puts frames on the ticks of the input's nominal rate.
 
 Cuts: a frame is never morphed into a frame of another shot. A cheap detector compares small
-thumbnails of consecutive frames (see ``Signature.change``: a structural change that no motion
-of up to 5 px in a 64-px thumbnail explains, or a colour change); across a cut every new frame
-repeats the source frame nearest to it in time. In the opencv-doc Megamind.avi its three cuts
-score 0.78..0.91 and the fade-in from black 0.46, every other pair of frames under 0.02.
+thumbnails of consecutive frames (``moviola.vision.cuts.frame_change``: a structural change
+that no motion of up to 5 px in a 64-px thumbnail explains, or a colour change); across a cut
+every new frame repeats the source frame nearest to it in time. In the opencv-doc Megamind.avi
+its three cuts score 0.78..0.91 and the fade-in from black 0.46, every other pair of frames
+under 0.02.
 
 Held frames: animation drawn on twos (each drawing shown for two frames), on threes, and screen
 captures repeat frames. Interpolating each frame interval on its own would move on one interval
@@ -34,8 +35,9 @@ picture shown from its first frame, and the motion to the next picture is spread
 there (on twos at 24 fps, every 1/12 s of motion is interpolated over 1/12 s): motion is even
 and each drawing is reached at the time it appears in the source. A run longer than
 ``max_hold`` frames is a real pause, not a drawing rate: it stays still, and the motion starts
-from its last frame. Duplicates are found on thumbnails (no pixel of a 128-px-wide grey
-thumbnail changes by more than a few levels), so compression noise does not hide them.
+from its last frame. Duplicates are found on thumbnails (``moviola.vision.cuts.same_picture``:
+no pixel of a 128-px-wide grey thumbnail changes by more than a few levels), so compression
+noise does not hide them.
 
 Large frames: the flow is estimated at a reduced resolution (``scale``: 1 up to 2K, 0.5 up to
 4K, 0.25 beyond; RIFE's own advice), frames are zero-padded to multiples of 32 / scale for the
@@ -55,18 +57,16 @@ import cv2
 import numpy as np
 
 from moviola.errors import MoviolaError
-from moviola.media.frame import Frame, StreamInfo, like, to_float, to_uint8
+from moviola.media.frame import Frame, StreamInfo, like, to_float
 from moviola.media.timeline import Timeline
 from moviola.models.ifnet import SCALES, pad_multiple  # plain constants: no torch imported
+from moviola.models.runtime.base import Session
 from moviola.pipeline import Effect, Param, parse_fraction, parse_rate, register
+from moviola.vision.cuts import FrameSignature, frame_change, frame_signature, same_picture
 
 log = logging.getLogger("moviola")
 
 MODEL_ID = "rife-hdv3"
-_THUMB_WIDTH = 128  # px: thumbnails for the cut and held-frame tests
-_HELD_LEVEL = 8.0  # grey levels (of 255): a thumbnail pixel that changes more than this moved
-_HELD_PIXELS = 0.0005  # ... and a frame with fewer than this share of such pixels repeats
-_BLOCK, _SEARCH, _MATCH_LEVEL = 8, 5, 10.0  # block matching for the cut test
 _BISECT_DEPTH = 3  # levels of bisection with bisect=true (exact for 2x, 4x, 8x)
 
 
@@ -80,90 +80,13 @@ def auto_scale(width: int, height: int) -> float:
     return 0.25
 
 
-# --- what changed between two frames -------------------------------------------------------------
-
-
-@dataclass
-class Signature:
-    """A frame, small: what the cut and held-frame tests compare."""
-
-    grey: np.ndarray  # 128 px wide, float32 0..255
-    blocks: np.ndarray  # 64 px wide grey, cropped to whole 8 x 8 blocks
-    hist: np.ndarray  # 8x8x8 RGB histogram of the 64-px thumbnail, sums to 1
-    shape: np.ndarray  # 32 x 24 grey, mean removed, unit norm (zeros when flat)
-
-    @classmethod
-    def of(cls, image: np.ndarray) -> Signature:
-        rgb = to_uint8(image[..., :3])
-        h, w = rgb.shape[:2]
-        tw = min(w, _THUMB_WIDTH)
-        thumb = cv2.resize(rgb, (tw, max(1, round(h * tw / w))), interpolation=cv2.INTER_AREA)
-        grey = cv2.cvtColor(thumb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        sh = max(_BLOCK, round(h * 64 / w))
-        small = cv2.resize(thumb, (64, sh), interpolation=cv2.INTER_AREA)
-        hist = cv2.calcHist([small], [0, 1, 2], None, [8, 8, 8], [0, 256] * 3).ravel()
-        hist /= max(1.0, float(hist.sum()))
-        blocks = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        blocks = blocks[: sh // _BLOCK * _BLOCK]
-        shape = cv2.resize(grey, (32, 24), interpolation=cv2.INTER_AREA)
-        shape -= shape.mean()
-        norm = float(np.sqrt((shape * shape).sum()))
-        shape = shape / norm if norm > 8.0 else np.zeros_like(shape)  # flat: no structure
-        return cls(grey, blocks, hist, shape)
-
-    def held(self, other: Signature) -> bool:
-        """The same picture (up to compression noise)."""
-        moved = np.abs(self.grey - other.grey) > _HELD_LEVEL
-        return float(moved.mean()) < _HELD_PIXELS
-
-    def change(self, other: Signature) -> float:
-        """0 (same) .. 1 (unrelated): how much this frame is another shot than ``other``.
-
-        A cut changes the picture's structure (1 - correlation of the small grey images, blind
-        to brightness and contrast, so fades are not cuts) in a way no small motion explains
-        (twice the share of 8 x 8 blocks of the 64-px thumbnail that match nothing within 5 px,
-        so fast motion is not a cut); or it changes the colours (half the histogram change).
-        """
-        hist = 0.5 * float(np.abs(self.hist - other.hist).sum())
-        if not self.shape.any() or not other.shape.any():
-            return hist  # a flat frame (black, a flash): only colour says anything
-        corr = float((self.shape * other.shape).sum())
-        structure = min(1.0, 1.0 - corr)
-        if structure > max(hist / 2, 0.05):  # (matching can only lower it: skip when small)
-            structure = min(structure, 2 * _unmatched(other.blocks, self.blocks))
-        return max(hist / 2, structure)
-
-
-def _block_means(x: np.ndarray) -> np.ndarray:
-    h, w = x.shape
-    return x.reshape(h // _BLOCK, _BLOCK, w // _BLOCK, _BLOCK).mean(axis=(1, 3))
-
-
-def _unmatched(a: np.ndarray, b: np.ndarray) -> float:
-    """Share of ``a``'s 8 x 8 blocks with no match in ``b`` within +-5 px (block matching on
-    mean-removed blocks: mean absolute difference above 10 grey levels at the best shift)."""
-    h, w = min(a.shape[0], b.shape[0]), a.shape[1]
-    a, b = a[:h], b[:h]
-    ones = np.ones((_BLOCK, _BLOCK), np.float32)
-    a0 = a - np.kron(_block_means(a), ones)
-    r = _SEARCH
-    padded = np.pad(b, r, mode="edge")
-    best = np.full((h // _BLOCK, w // _BLOCK), np.inf, np.float32)
-    for dy in range(2 * r + 1):
-        for dx in range(2 * r + 1):
-            s = padded[dy : dy + h, dx : dx + w]
-            s0 = s - np.kron(_block_means(s), ones)
-            best = np.minimum(best, _block_means(np.abs(a0 - s0)))
-    return float((best > _MATCH_LEVEL).mean())
-
-
 # --- the network ---------------------------------------------------------------------------------
 
 
 class FlowNet:
     """RIFE on ONNX Runtime for one frame size: pairs of frames in, ``Motion`` out."""
 
-    def __init__(self, session, width: int, height: int, scale: float) -> None:
+    def __init__(self, session: Session, width: int, height: int, scale: float) -> None:
         self.session = session
         self.size = (width, height)
         self.scale = scale
@@ -212,9 +135,11 @@ class FlowNet:
         mid = motion.at(img0, img1, 0.5)
         del motion
         out = {0.5: mid} if 0.5 in times else {}
-        x_mid = self.tensor(mid) if len(times) > (0.5 in times) else None
         left = [t * 2 for t in times if t < 0.5]
         right = [t * 2 - 1 for t in times if t > 0.5]
+        if not (left or right):
+            return out
+        x_mid = self.tensor(mid)
         if left:
             got = self.frames(img0, x0, mid, x_mid, left, depth - 1)
             out.update({t / 2: image for t, image in got.items()})
@@ -358,6 +283,15 @@ class Interpolate(Effect):
             "instead (inputs img0, img1, scale; outputs flow, mask)",
         ),
     )
+    fps: Fraction | None
+    multi: int | None
+    slowmo: Fraction | None
+    audio: str | None
+    scale: str
+    cut_threshold: float
+    max_hold: int
+    bisect: bool
+    model_path: str | None
 
     # -- parameters -----------------------------------------------------------------------------
     def validate(self) -> None:
@@ -374,18 +308,7 @@ class Interpolate(Effect):
                 "interpolate: audio applies to slowmo only (fps and multi keep the audio as it "
                 "is; --no-audio drops it)"
             )
-        raw = str(self.scale).strip().lower()
-        self._scale: float | None = None
-        if raw != "auto":
-            try:
-                value = float(raw)
-            except ValueError:
-                value = -1.0
-            if value not in SCALES:
-                raise MoviolaError(
-                    f"interpolate: scale must be auto, 0.25, 0.5, 1 or 2, not {self.scale!r}"
-                )
-            self._scale = value
+        _flow_scale(self.scale)
         if self.model_path is not None:
             path = Path(self.model_path).expanduser()
             if not path.is_file():
@@ -405,22 +328,24 @@ class Interpolate(Effect):
                 f"interpolate: {path.name} has inputs {', '.join(session.input_names)}; "
                 "expected img0, img1, scale (outputs flow, mask)"
             )
-        scale = self._scale or auto_scale(info.width, info.height)
+        scale = _flow_scale(self.scale) or auto_scale(info.width, info.height)
         self.net = FlowNet(session, info.width, info.height, scale)
         # counters, for tests and the benchmark
         self.cuts: list[Fraction] = []
         self.held_runs = 0
         self._key: _Key | None = None  # where the motion to the next picture starts
         self._last: Frame | None = None  # the latest source frame
-        self._last_sig: Signature | None = None
+        self._last_sig: FrameSignature | None = None
         self._run = 0  # frames in the current run of one picture
         self._pending: list[_Slot] = []  # slots waiting for the next picture
         self._k = 0  # next tick (tick mode)
 
         duration = info.duration
-        if self.multi is not None or (self.slowmo is not None and self.slowmo.denominator == 1):
+        whole = self.slowmo if self.slowmo is not None and self.slowmo.denominator == 1 else None
+        n = self.multi if self.multi is not None else whole
+        if n is not None:
             # split every source interval into n
-            self._n = int(self.multi or self.slowmo)
+            self._n = int(n)
             self._stretch = Fraction(self._n) if self.slowmo is not None else Fraction(1)
             self._tick = None
             frames = info.frames * self._n if info.frames is not None else None
@@ -475,7 +400,7 @@ class Interpolate(Effect):
 
     # -- per frame ------------------------------------------------------------------------------
     def process(self, frame: Frame) -> list[Frame]:
-        sig = Signature.of(frame.image)
+        sig = frame_signature(frame.image)
         last, self._last = self._last, frame
         last_sig, self._last_sig = self._last_sig, sig
         if last is None:
@@ -491,7 +416,8 @@ class Interpolate(Effect):
             )
         slots = self._slots(last.time, frame.time)
         key = self._key
-        if last_sig.change(sig) > self.cut_threshold:
+        assert key is not None and last_sig is not None  # set with the first frame
+        if frame_change(last_sig, sig) > self.cut_threshold:
             self.cuts.append(frame.time)
             log.debug("interpolate: cut at %.3f s", float(frame.time))
             out = [self._copy(s, key.frame) for s in self._pending]
@@ -501,7 +427,7 @@ class Interpolate(Effect):
             self._pending = []
             self._key, self._run = _Key(frame), 1
             return out
-        if self.max_hold > 1 and last_sig.held(sig):
+        if self.max_hold > 1 and same_picture(last_sig, sig):
             self._run += 1
             self._pending.extend(slots)
             if self._run == 2:
@@ -526,12 +452,10 @@ class Interpolate(Effect):
         wanted = sorted({float(t) for t in times if t > 0})
         images: dict[float, np.ndarray] = {}
         if wanted:
-            for k in (key, new):
-                if k.tensor is None:
-                    k.tensor = self.net.tensor(k.frame.image)
-                    k.image = to_float(k.frame.image)
+            img0, x0 = self._inputs(key)
+            img1, x1 = self._inputs(new)
             depth = _BISECT_DEPTH if self.bisect else 0
-            images = self.net.frames(key.image, key.tensor, new.image, new.tensor, wanted, depth)
+            images = self.net.frames(img0, x0, img1, x1, wanted, depth)
         out = []
         for slot, t in zip(slots, times, strict=True):
             if t == 0:
@@ -540,6 +464,13 @@ class Interpolate(Effect):
                 image = like(images[float(t)], new.frame.image.dtype)
                 out.append(Frame(image, slot.time, slot.duration, key.frame.index, key.frame.meta))
         return out
+
+    def _inputs(self, key: _Key) -> tuple[np.ndarray, np.ndarray]:
+        """A picture's float image and network input, made once."""
+        if key.image is None or key.tensor is None:
+            key.tensor = self.net.tensor(key.frame.image)
+            key.image = to_float(key.frame.image)
+        return key.image, key.tensor
 
     def flush(self) -> list[Frame]:
         """The last picture fills the rest of the clip (the frames still waiting for a next
@@ -551,6 +482,20 @@ class Interpolate(Effect):
         self._pending = []
         self._last = self._key = None
         return [self._copy(s, last) for s in slots]
+
+
+def _flow_scale(text: str) -> float | None:
+    """The ``scale`` parameter as a number; None for auto."""
+    raw = str(text).strip().lower()
+    if raw == "auto":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value not in SCALES:
+        raise MoviolaError(f"interpolate: scale must be auto, 0.25, 0.5, 1 or 2, not {text!r}")
+    return value
 
 
 def _times(value: Fraction | None, factor: Fraction) -> Fraction | None:

@@ -33,14 +33,28 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from moviola import __version__
 from moviola.errors import MoviolaError
-from moviola.media.frame import Frame, StreamInfo, to_uint8
+from moviola.media.frame import Frame, StreamInfo, like, to_uint8
 from moviola.media.still import read_rgb
 from moviola.pipeline import Effect, Param, parse_path, register
+from moviola.vision.faces import (
+    FACE_OVAL,
+    LEFT_EYE_OUTER,
+    LIPS_INNER,
+    LOWER_LIP,
+    RIGHT_EYE_OUTER,
+    STABLE_POINTS,
+    UPPER_LIP,
+    FaceTracker,
+    OneEuroFilter,
+    largest,
+    mesh_of_photo,
+    synthetic_tags,
+    umeyama,
+)
+from moviola.vision.meshwarp import delaunay, draw_label, triangle_affines
 
 LABEL_TEXT = "SYNTHETIC FACE - moviola puppet"
-TAG_TEXT = "contains synthetic faces made with moviola puppet"
 
 # rings round the face: scale of the face oval about its centre, and how much each follows the
 # face's motion (1: fully, 0: not at all; the picture's edges stay put)
@@ -51,8 +65,6 @@ EDGE_POINTS = 5  # fixed points per side of the picture (corners included)
 def _ring_points(points: np.ndarray, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     """Points round the face (rings of the scaled face oval) and on the picture's edges, with the
     share of the face's motion each follows."""
-    from moviola.vision.faces import FACE_OVAL
-
     oval = points[FACE_OVAL[:-1], :2].astype(np.float64)
     centre = oval.mean(0)
     pts, weights = [], []
@@ -84,8 +96,6 @@ def _warp_maps(
     onto those of ``dst`` over the whole picture. The map is piecewise linear, so it is worked
     out on a grid ``step`` px apart and interpolated (4x fewer pixels at step 2); triangles are
     filled in the order given, later ones winning."""
-    from moviola.vision.meshwarp import triangle_affines
-
     gh, gw = (h + step - 1) // step + 1, (w + step - 1) // step + 1
     ids = np.full((gh, gw), -1, np.int32)
     grid = dst / step
@@ -94,9 +104,10 @@ def _warp_maps(
     # grid points no triangle covered (outside the hull, by rounding): the nearest covered one
     if (ids < 0).any():
         missing = (ids < 0).astype(np.uint8)
-        _, labels = cv2.distanceTransformWithLabels(
+        _, nearest = cv2.distanceTransformWithLabels(
             missing, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL
         )
+        labels = np.asarray(nearest, np.intp)
         covered = np.flatnonzero(~missing.astype(bool).ravel())
         order = np.zeros(labels.max() + 1, np.int64)
         ys, xs = np.nonzero(~missing.astype(bool))
@@ -123,8 +134,6 @@ def drive_mesh(
     """The portrait's mesh (468 x 3) moved as the driver moved from ``reference`` to ``current``
     (relative motion: head pose as a 3-D similarity on the stable points, plus the expression
     left once the pose is undone). ``current == reference`` gives ``portrait`` back."""
-    from moviola.vision.faces import STABLE_POINTS, umeyama
-
     p = np.asarray(portrait, np.float64)
     d0 = np.asarray(reference, np.float64)
     d = np.asarray(current, np.float64)
@@ -138,8 +147,6 @@ def drive_mesh(
 
 def mouth_opening(points: np.ndarray) -> float:
     """Gap between the inner lips (13 - 14) over the eye-corner distance (33 - 263)."""
-    from moviola.vision.faces import LEFT_EYE_OUTER, LOWER_LIP, RIGHT_EYE_OUTER, UPPER_LIP
-
     eyes = np.linalg.norm(points[RIGHT_EYE_OUTER, :2] - points[LEFT_EYE_OUTER, :2])
     return float(np.linalg.norm(points[UPPER_LIP, :2] - points[LOWER_LIP, :2]) / max(eyes, 1e-9))
 
@@ -170,7 +177,7 @@ class Puppet(Effect):
               "to it)", min=64, max=4096),
         Param("label", bool, True, "draw the visible 'synthetic face' label (--no-label: off)"),
     )  # fmt: skip
-    portrait: str | None
+    portrait: str  # required: validate() refuses None
     expression: float
     teeth: bool
     smooth: bool
@@ -185,15 +192,9 @@ class Puppet(Effect):
             raise MoviolaError("puppet: --portrait PHOTO is required")
 
     def tags(self) -> dict[str, str]:
-        return {
-            "moviola_synthetic": f"faces; puppet; moviola {__version__}",
-            "comment": TAG_TEXT,
-        }
+        return synthetic_tags("puppet")
 
     def configure(self, info: StreamInfo) -> StreamInfo:
-        from moviola.vision.faces import FaceTracker, OneEuroFilter, mesh_of_photo
-        from moviola.vision.meshwarp import delaunay
-
         image = read_rgb(self.portrait, "portrait")
         h, w = image.shape[:2]
         k = min(1.0, self.max_size / max(h, w))
@@ -220,9 +221,10 @@ class Puppet(Effect):
         self._driven: np.ndarray | None = None  # the last driven mesh (held while no face)
         self.last_mesh = self._mesh.copy()  # for tests and tools: this frame's driven mesh
         skin = self._skin_level()
-        self._teeth_rgb = self._own_teeth()
-        if self._teeth_rgb is None:
-            self._teeth_rgb = np.clip(np.array([232, 226, 212]) * skin, 0, 255)
+        own = self._own_teeth()
+        self._teeth_rgb = (
+            own if own is not None else np.clip(np.array([232, 226, 212]) * skin, 0, 255)
+        )
         self._mouth_rgb = np.array([52, 18, 22]) * skin
         out = info.evolve(width=w, height=h, alpha=False)
         return out
@@ -230,8 +232,6 @@ class Puppet(Effect):
     def _own_teeth(self) -> np.ndarray | None:
         """The colour of the portrait's own teeth when its mouth is open (the brightest tenth
         of the inside of its inner lips), else None."""
-        from moviola.vision.faces import LIPS_INNER
-
         if self._open0 < 0.05:
             return None
         mask = np.zeros(self._image.shape[:2], np.uint8)
@@ -245,8 +245,6 @@ class Puppet(Effect):
 
     def _skin_level(self) -> float:
         """Brightness of the portrait's face (cheeks and forehead) against a mid skin tone."""
-        from moviola.vision.faces import STABLE_POINTS
-
         pts = np.round(self._mesh[STABLE_POINTS, :2]).astype(int)
         pts[:, 0] = pts[:, 0].clip(0, self._image.shape[1] - 1)
         pts[:, 1] = pts[:, 1].clip(0, self._image.shape[0] - 1)
@@ -256,9 +254,8 @@ class Puppet(Effect):
     def process(self, frame: Frame) -> Frame:
         driver = to_uint8(frame.image)[..., :3]
         t = float(frame.time)
-        faces = self._tracker.update(driver, t)
-        if faces:
-            face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
+        face = largest(self._tracker.update(driver, t))
+        if face is not None:
             current = face.raw_landmarks.astype(np.float64)
             if self._reference is None or face.id != self._reference_id:
                 # the first driver face, or a new one (after a cut, or a face lost a while):
@@ -273,14 +270,10 @@ class Puppet(Effect):
         self.last_mesh = driven
         out = self._render(driven)
         if self.label:
-            from moviola.vision.meshwarp import draw_label
-
             draw_label(out, LABEL_TEXT)
-        return frame.with_image(out)
+        return frame.with_image(like(out, frame.image.dtype))  # the driver frames' dtype
 
     def _render(self, driven: np.ndarray) -> np.ndarray:
-        from moviola.vision.faces import STABLE_POINTS, umeyama
-
         h, w = self._image.shape[:2]
         if np.allclose(driven, self._mesh, atol=1e-3):
             return self._image.copy()
@@ -303,8 +296,6 @@ class Puppet(Effect):
     def _paint_mouth(self, image: np.ndarray, driven: np.ndarray) -> None:
         """Where the driven mouth opens wider than the portrait's, paint its inside: the warp
         would only stretch the lips' pixels over it."""
-        from moviola.vision.faces import LIPS_INNER
-
         extra = mouth_opening(driven) - self._open0
         strength = float(np.clip((extra - 0.015) / 0.05, 0.0, 1.0))
         if strength <= 0:
@@ -329,7 +320,7 @@ class Puppet(Effect):
             upper = local[:11]
             gap = np.linalg.norm(driven[13, :2] - driven[14, :2])
             depth = min(0.35 * gap, 0.09 * np.ptp(driven[:, 0]))
-            band = np.concatenate([upper, upper[::-1] + [0, depth]])
+            band = np.concatenate([upper, upper[::-1] + np.array([0.0, depth])])
             tmask = np.zeros_like(mask)
             cv2.fillPoly(tmask, [np.round(band * 16).astype(np.int32)], 1.0, cv2.LINE_AA, shift=4)
             tmask = cv2.GaussianBlur(tmask, (0, 0), 0.8)[..., None]

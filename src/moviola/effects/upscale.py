@@ -41,6 +41,7 @@ import numpy as np
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, even, like, to_float
+from moviola.models.runtime.base import Session
 from moviola.pipeline import Effect, Param, register
 
 
@@ -170,6 +171,17 @@ class Upscale(Effect):
             "(its .bin beside it) or an .onnx file; RGB 0..1 in, an integer enlargement out",
         ),
     )
+    model: str
+    scale: float | None
+    width: int | None
+    height: int | None
+    tile: int
+    sharpen: float | None
+    model_path: str | None
+    _session: Session | None = None  # the model, once configure() opened it
+
+    def mode_kind(self) -> str:
+        return "classical" if self.model == CLASSICAL else "model"
 
     def validate(self) -> None:
         if self.tile and self.tile < MIN_TILE:
@@ -187,8 +199,6 @@ class Upscale(Effect):
                     f"upscale: model_path must be an ncnn .param or an .onnx file, not "
                     f"{self.model_path!r}"
                 )
-        self.kind = "classical" if self.model == CLASSICAL else "model"
-        self._session = None
 
     # --- geometry ------------------------------------------------------------------------------
 
@@ -228,6 +238,7 @@ class Upscale(Effect):
 
     def configure(self, info: StreamInfo) -> StreamInfo:
         w, h = info.width, info.height
+        self._session = None
         if self.model == CLASSICAL:
             self._out = self.output_size(w, h)
             factor = max(self._out[0] / w, self._out[1] / h)
@@ -236,7 +247,8 @@ class Upscale(Effect):
             return info.evolve(width=self._out[0], height=self._out[1])
         if self.model_path is not None:
             self._open(self.model_path)
-            self._info = ModelInfo(self._probe_scale(), **_RRDB)  # a user's model: tile safely
+            scale = self._probe_scale(Path(self.model_path).name)
+            self._info = ModelInfo(scale, **_RRDB)  # a user's model: tile safely
             self._out = self.output_size(w, h, self._info.scale)
         else:
             fixed = MODELS.get(self.model)
@@ -256,17 +268,20 @@ class Upscale(Effect):
             from moviola.models.runtime.ncnn import import_ncnn
 
             import_ncnn()  # say what to install before fetching any weights
-        self._session = open_session(source)
-        self._input = self._session.input_names[0]
-        self._output = self._session.output_names[0]
+        session = open_session(source)
+        self._session = session
+        self._input = session.input_names[0]
+        self._output = session.output_names[0]
 
-    def _probe_scale(self) -> int:
+    def _probe_scale(self, name: str) -> int:
+        """The enlargement of the model (file ``name``), found by running it on 16x16 pixels."""
+        assert self._session is not None  # _open() came first
         probe = np.zeros((1, 3, 16, 16), np.float32)
         out = np.asarray(self._session.run({self._input: probe})[self._output])
         ratio = out.shape[-1] / 16
         if out.ndim < 3 or out.shape[-3] != 3 or ratio != int(ratio) or ratio < 1:
             raise MoviolaError(
-                f"upscale: {Path(self.model_path).name} does not look like a super-resolution "
+                f"upscale: {name} does not look like a super-resolution "
                 f"model (16x16 RGB in gave {tuple(out.shape)} out)"
             )
         return int(ratio)
@@ -305,6 +320,7 @@ class Upscale(Effect):
         return up
 
     def _run(self, chw: np.ndarray) -> np.ndarray:
+        assert self._session is not None  # configure() opened the model
         out = self._session.run({self._input: chw[None]})[self._output]
         return np.asarray(out)[0]
 
@@ -319,7 +335,7 @@ class Upscale(Effect):
             out = self._run(chw)
             return self._check(out, h, w, s).transpose(1, 2, 0)
         smallest = min(min(np.diff(xs)), min(np.diff(ys)))
-        band = min(self._info.overlap, smallest // 2)
+        band = int(min(self._info.overlap, smallest // 2))
         acc = np.zeros((h * s, w * s, 3), np.float32)
         for y0, y1 in zip(ys, ys[1:], strict=False):
             oy0, oy1, wy = _ramp(y0, y1, h, band, s)

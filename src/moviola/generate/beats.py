@@ -30,6 +30,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import cast
 
 import numpy as np
 
@@ -68,10 +69,11 @@ def decode_mono(
 ) -> Iterator[np.ndarray]:
     """The audio stream of a file as mono float32 chunks at ``rate`` Hz (PyAV, streamed)."""
     import av
+    from av.error import FFmpegError
 
     try:
         container = av.open(str(path))
-    except (av.FFmpegError, OSError) as e:
+    except (FFmpegError, OSError) as e:
         raise MoviolaError(f"cannot read audio from {path}: {e}") from None
     try:
         streams = container.streams.audio
@@ -82,10 +84,11 @@ def decode_mono(
         for packet in container.demux(stream):
             try:
                 frames = packet.decode()
-            except av.FFmpegError:
+            except FFmpegError:
                 continue
             for frame in frames:
-                for out in resampler.resample(frame):
+                # an audio stream's packets decode to audio frames (the stubs say any frame)
+                for out in resampler.resample(cast(av.AudioFrame, frame)):
                     yield out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
         for out in resampler.resample(None):
             yield out.to_ndarray().reshape(-1).astype(np.float32, copy=False)

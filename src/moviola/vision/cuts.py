@@ -21,6 +21,12 @@ is a candidate that reaches a blank (black or white, uniform) frame.
 
 Decisions lag the input by two frames (a gradual transition: until it ends); memory is bounded
 by the longest gradual transition followed (:data:`MAX_GRADUAL` frames of thumbnails).
+
+For effects that act at cuts as frames stream past (interpolate, face tracking), a cheaper
+signal with no lag: :func:`frame_change` between the :class:`FrameSignature` of two consecutive
+frames (a change of structure that no small motion explains, or of colour), and
+:func:`same_picture` for repeated frames; :func:`colour_histogram` and
+:func:`histogram_change` are its colour part.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+from moviola.media.frame import to_uint8
 
 log = logging.getLogger("moviola")
 
@@ -196,8 +204,11 @@ class CutDetector:
         change A -> B divided by the sum of the frame-to-frame changes (1 for a linear mix,
         far less for motion), the mix then checked frame by frame."""
         first, self.candidate = self.candidate, None
-        recs = [self._frame(i) for i in range(first - 1, end + 1)]
-        if end - first < 3 or any(r is None for r in recs):
+        if first is None:
+            return []
+        found = [self._frame(i) for i in range(first - 1, end + 1)]
+        recs = [r for r in found if r is not None]
+        if end - first < 3 or len(recs) < len(found):
             return []
         return self._judge(recs)
 
@@ -265,3 +276,104 @@ class CutDetector:
             Cut(a.index + 1, n, "dissolve", float(max(0.0, 1 - residual))),
             *self._judge(recs[j:]),
         ]
+
+
+# --- a frame-change signal, for effects that act at cuts (interpolate, face tracking) ----------
+
+#: Width (px) of the grey thumbnail of a :class:`FrameSignature`.
+SIGNATURE_WIDTH = 128
+_HELD_LEVEL = 8.0  # grey levels (of 255): a thumbnail pixel that changes more than this moved
+_HELD_PIXELS = 0.0005  # ... and a frame with fewer than this share of such pixels repeats
+_BLOCK, _SEARCH, _MATCH_LEVEL = 8, 5, 10.0  # block matching for the structural change
+
+
+def colour_histogram(rgb: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+    """The 8 x 8 x 8-bin RGB histogram of a uint8 RGB thumbnail, flattened (red major) and
+    normalised to sum 1, as ``dtype``."""
+    hist = cv2.calcHist([rgb], [0, 1, 2], None, [8, 8, 8], [0, 256] * 3).ravel()
+    hist = hist.astype(dtype, copy=False)
+    hist /= max(1.0, float(hist.sum()))
+    return hist
+
+
+def histogram_change(a: np.ndarray, b: np.ndarray) -> float:
+    """Half the L1 distance of two normalised histograms: 0 (the same colours) .. 1 (none
+    shared)."""
+    return 0.5 * float(np.abs(a - b).sum())
+
+
+@dataclass
+class FrameSignature:
+    """A frame, small: what :func:`frame_change` and :func:`same_picture` compare."""
+
+    grey: np.ndarray  # 128 px wide, float32 0..255
+    blocks: np.ndarray  # 64 px wide grey, cropped to whole 8 x 8 blocks
+    hist: np.ndarray  # 8x8x8 RGB histogram of the 64-px thumbnail, sums to 1
+    shape: np.ndarray  # 32 x 24 grey, mean removed, unit norm (zeros when flat)
+
+
+def frame_signature(image: np.ndarray) -> FrameSignature:
+    """The signature of an RGB(A) frame of any dtype."""
+    rgb = to_uint8(image[..., :3])
+    h, w = rgb.shape[:2]
+    tw = min(w, SIGNATURE_WIDTH)
+    thumb = cv2.resize(rgb, (tw, max(1, round(h * tw / w))), interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(thumb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    sh = max(_BLOCK, round(h * 64 / w))
+    small = cv2.resize(thumb, (64, sh), interpolation=cv2.INTER_AREA)
+    hist = colour_histogram(small)
+    blocks = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    blocks = blocks[: sh // _BLOCK * _BLOCK]
+    shape = cv2.resize(grey, (32, 24), interpolation=cv2.INTER_AREA)
+    shape -= shape.mean()
+    norm = float(np.sqrt((shape * shape).sum()))
+    shape = shape / norm if norm > 8.0 else np.zeros_like(shape)  # flat: no structure
+    return FrameSignature(grey, blocks, hist, shape)
+
+
+def same_picture(previous: FrameSignature, current: FrameSignature) -> bool:
+    """Whether two frames show the same picture (up to compression noise): no pixel of the
+    128-px grey thumbnails changes by more than a few levels."""
+    moved = np.abs(previous.grey - current.grey) > _HELD_LEVEL
+    return float(moved.mean()) < _HELD_PIXELS
+
+
+def frame_change(previous: FrameSignature, current: FrameSignature) -> float:
+    """0 (same) .. 1 (unrelated): how much ``current`` is another shot than ``previous``.
+
+    A cut changes the picture's structure (1 - correlation of the small grey images, blind to
+    brightness and contrast, so fades are not cuts) in a way no small motion explains (twice
+    the share of 8 x 8 blocks of the 64-px thumbnail that match nothing within 5 px, so fast
+    motion is not a cut); or it changes the colours (half the histogram change).
+    """
+    hist = histogram_change(previous.hist, current.hist)
+    if not previous.shape.any() or not current.shape.any():
+        return hist  # a flat frame (black, a flash): only colour says anything
+    corr = float((previous.shape * current.shape).sum())
+    structure = min(1.0, 1.0 - corr)
+    if structure > max(hist / 2, 0.05):  # (matching can only lower it: skip when small)
+        structure = min(structure, 2 * _unmatched(current.blocks, previous.blocks))
+    return max(hist / 2, structure)
+
+
+def _block_means(x: np.ndarray) -> np.ndarray:
+    h, w = x.shape
+    return x.reshape(h // _BLOCK, _BLOCK, w // _BLOCK, _BLOCK).mean(axis=(1, 3))
+
+
+def _unmatched(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of ``a``'s 8 x 8 blocks with no match in ``b`` within +-5 px (block matching on
+    mean-removed blocks: mean absolute difference above 10 grey levels at the best shift)."""
+    h, w = min(a.shape[0], b.shape[0]), a.shape[1]
+    a, b = a[:h], b[:h]
+    ones = np.ones((_BLOCK, _BLOCK), np.float32)
+    a0 = a - np.kron(_block_means(a), ones)
+    r = _SEARCH
+    padded = np.pad(b, r, mode="edge")
+    best = np.full((h // _BLOCK, w // _BLOCK), np.inf, np.float32)
+    for dy in range(2 * r + 1):
+        for dx in range(2 * r + 1):
+            s = padded[dy : dy + h, dx : dx + w]
+            s0 = s - np.kron(_block_means(s), ones)
+            best = np.minimum(best, _block_means(np.abs(a0 - s0)))
+    return float((best > _MATCH_LEVEL).mean())

@@ -24,6 +24,8 @@ skin-coloured, still occluder (a hand held still over the cheek) is seen only by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
@@ -48,7 +50,7 @@ class FaceOcclusion:
         self,
         canon_pts: np.ndarray,
         tris: np.ndarray,
-        skin_outline: np.ndarray | None = None,
+        skin_outline: Sequence[int] | np.ndarray | None = None,
         *,
         size: int = 96,
         warmup: int = 3,
@@ -113,6 +115,7 @@ class FaceOcclusion:
     # -- the cues (canonical space) ------------------------------------------------------------
 
     def _colour(self, lab: np.ndarray) -> np.ndarray:
+        assert self.mean is not None and self.cov is not None  # update(): after the warm-up
         d = lab.reshape(-1, 3) - self.mean
         inv = np.linalg.inv(self.cov)
         m = np.sqrt(np.maximum(0, np.einsum("ij,jk,ik->i", d, inv, d))).reshape(lab.shape[:2])
@@ -121,15 +124,17 @@ class FaceOcclusion:
         return score
 
     def _texture(self, lab: np.ndarray, valid: np.ndarray) -> np.ndarray:
-        diff = lab - self.ref
+        ref = self.ref
+        assert ref is not None  # update(): after the warm-up
+        diff = lab - ref
         # light changes move the whole face: take the median shift out first
         known = self.skin & valid & self.seen
         if known.sum() > 50:
             diff -= np.median(diff[known], axis=0)
         d = np.sqrt((diff[..., 0] / 2.0) ** 2 + diff[..., 1] ** 2 + diff[..., 2] ** 2)
         # strong edges of the reference (eyes, nostrils, the outline) move with mesh jitter
-        gx = cv2.Sobel(self.ref[..., 0], cv2.CV_32F, 1, 0, ksize=3)
-        gy = cv2.Sobel(self.ref[..., 0], cv2.CV_32F, 0, 1, ksize=3)
+        gx = cv2.Sobel(ref[..., 0], cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(ref[..., 0], cv2.CV_32F, 0, 1, ksize=3)
         edge = cv2.GaussianBlur(np.hypot(gx, gy), (0, 0), 1.5) / 8
         score = _soft(d / (1 + 0.5 * edge), 10.0, 20.0)
         score[self.features] *= 0.5
@@ -239,7 +244,7 @@ class FaceOcclusion:
         if len(sel) < 50:
             return
         mean, cov = sel.mean(0), np.cov(sel.T) + np.diag([4.0, 1.0, 1.0])
-        if self.mean is None:
+        if self.mean is None or self.cov is None:
             self.mean, self.cov = mean, cov
         else:
             rate = 1.0 / (self.frames + 1) if self.frames < self.warmup else 0.03
@@ -260,8 +265,8 @@ class FaceOcclusion:
         mx, my = self.canon_maps(np.asarray(pts, np.float64)[:, :2])
         contours, _ = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
         polys = []
-        for c in contours:
-            c = c[:, 0]
+        for contour in contours:
+            c = np.asarray(contour, np.intp)[:, 0]
             xy = np.stack([mx[c[:, 1], c[:, 0]] - x0, my[c[:, 1], c[:, 0]] - y0], 1)
             polys.append(np.round(xy * 16).astype(np.int32))
         cv2.fillPoly(out, polys, 255, lineType=cv2.LINE_8, shift=4)
