@@ -34,7 +34,7 @@ from moviola.media.timeline import Timeline
 from moviola.media.writer import same_file
 from moviola.pipeline.effect import Effect
 from moviola.pipeline.options import RunOptions
-from moviola.pipeline.runner import Progress, RunResult, output_tags
+from moviola.pipeline.runner import Chain, Progress, RunResult, output_tags
 
 log = logging.getLogger("moviola")
 
@@ -196,7 +196,8 @@ def run_chunked(
         if progress is not None:
             progress(Progress(done_frames, total, time.monotonic() - started))
     parts = [(checkpoint.file(c.index, suffix), results[c.index].shift) for c in plan]
-    src_audio = audio_source(source, origin, audio_index, start_t, end_t) if audio else None
+    timeline = Chain(effects).timeline(Timeline(start=start_t, end=end_t))  # timing: unchanged
+    src_audio = audio_source(source, origin, audio_index, timeline) if audio else None
     path, audio_state = stitch(
         parts,
         output,

@@ -53,7 +53,7 @@ def stitch(
             vs = out.add_stream_from_template(template)
             vs.time_base = template.time_base
             first.close()
-            if audio is not None and audio.timeline.audio != "drop":
+            if audio is not None and audio.timeline.has_audio:
                 track = AudioTrack(audio, out)
                 audio_state = "copied" if track.copy else "re-encoded"
             out.start_encoding()
@@ -115,9 +115,11 @@ def audio_source(
     source: str | Path,
     origin: Fraction,
     audio_index: int | None,
-    start: Fraction,
-    end: Fraction | None,
+    timeline: Timeline,
 ) -> AudioSource | None:
-    if audio_index is None:
+    """The joined file's audio: the source's along ``timeline`` (the chain's, over the whole
+    range: gains and sound the effects declared included), or None when there is none."""
+    heard = audio_index is not None and timeline.audio == "keep"
+    if not heard and not timeline.layers:
         return None
-    return AudioSource(str(source), audio_index, origin, Timeline(start=start, end=end))
+    return AudioSource(str(source), audio_index if heard else None, origin, timeline)

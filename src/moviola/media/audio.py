@@ -1,6 +1,8 @@
 """The input's audio carried to the output: stream copy where possible, else re-encoded.
 
-The audio follows the video's Timeline (trims and speed changes), so that it stays in sync.
+The audio follows the video's Timeline (trims and speed changes), so that it stays in sync, with
+what effects declared on it (``media/timeline.py``): gains over ranges of the source audio, and
+added sound (layers) mixed in at unit gain, all rendered in one FFmpeg filter graph.
 Packets are produced lazily and muxed interleaved with the video, so memory stays flat.
 """
 
@@ -17,9 +19,10 @@ import av.error
 from av.audio.stream import AudioStream
 from av.container import InputContainer, OutputContainer
 from av.filter import Graph
+from av.filter.context import FilterContext
 
 from moviola.errors import MoviolaError
-from moviola.media.timeline import Timeline
+from moviola.media.timeline import AudioLayer, Timeline
 
 log = logging.getLogger("moviola")
 
@@ -45,10 +48,13 @@ ENCODE = {
 
 @dataclass(frozen=True)
 class AudioSource:
-    """Where the audio comes from: a file's audio stream and the clip's time origin in it."""
+    """Where the audio comes from: a file's audio stream and the clip's time origin in it.
+
+    ``stream_index`` None: the source's own audio is not used (the timeline's layers make the
+    sound, e.g. a score over a silent clip)."""
 
     path: str
-    stream_index: int
+    stream_index: int | None
     origin: Fraction  # source time (seconds) of the clip's time 0
     timeline: Timeline = Timeline()
 
@@ -58,54 +64,44 @@ class AudioTrack:
 
     def __init__(self, source: AudioSource, output: OutputContainer) -> None:
         self.source = source
-        self.timeline = source.timeline
-        self._input: InputContainer = av.open(source.path)
-        in_stream = self._input.streams[source.stream_index]
-        if not isinstance(in_stream, AudioStream):
-            self._input.close()
-            raise ValueError(f"stream {source.stream_index} of {source.path} is not audio")
-        self._in_stream = in_stream
+        self.timeline = tl = source.timeline
+        self._input: InputContainer | None = None
+        self._in_stream: AudioStream | None = None
+        if source.stream_index is not None and tl.audio == "keep":
+            self._input = av.open(source.path)
+            self._in_stream = _audio_stream(self._input, source.stream_index, source.path)
+        if self._in_stream is None and not tl.layers:
+            raise ValueError("no audio to write: the source's is dropped and nothing was added")
+        # The encoder takes its rate and channels from the source audio, else the first layer.
+        self._template_input: InputContainer | None = None
+        if self._in_stream is None:
+            self._template_input, template = _layer_template(tl.layers[0])
+        else:
+            template = self._in_stream
         fmt = output.format.name.split(",")[0]
-        codec = self._in_stream.codec_context.name
         allowed = COPYABLE.get(fmt, set())
-        self.copy = self.timeline.is_identity and (allowed is None or codec in allowed)
+        self.copy = (
+            self._in_stream is not None
+            and tl.is_identity
+            and not tl.changes_sound
+            and (allowed is None or self._in_stream.codec_context.name in allowed)
+        )
+        # Only added sound: it ends with the picture (see mux_until).
+        self.follows_picture = self._in_stream is None
         self.stream: AudioStream
         if self.copy:
-            self.stream = output.add_stream_from_template(self._in_stream)
+            self.stream = output.add_stream_from_template(template)
             self._packets = self._copied()
         else:
             name, bit_rate = ENCODE.get(fmt, ("aac", 192_000))
-            self.stream = self._encoder_stream(output, name, bit_rate)
+            self.stream = _encoder_stream(output, template, name, bit_rate)
             self._packets = self._encoded()
         self._next: av.Packet | None = None
         self._done = False
 
-    def _encoder_stream(
-        self, output: OutputContainer, name: str, bit_rate: int | None
-    ) -> AudioStream:
-        icc = self._in_stream.codec_context
-        rate = icc.sample_rate
-        codec = av.Codec(name, "w")
-        rates = codec.audio_rates
-        if rates and rate not in rates:
-            rate = min(rates, key=lambda r: abs(r - rate))
-        stream = output.add_stream(name, rate=rate)
-        if not isinstance(stream, AudioStream):
-            raise ValueError(f"{name} is not an audio encoder")
-        # WAV and raw PCM often carry unnamed layouts ("2 channels") that encoders refuse.
-        layout = icc.layout.name if icc.layout and icc.layout.name else ""
-        if not layout or layout.endswith("channels"):
-            layout = "mono" if icc.channels == 1 else "stereo"
-        if name == "libopus" and icc.channels > 2:
-            layout = "stereo"
-        stream.codec_context.layout = layout
-        if bit_rate:
-            stream.codec_context.bit_rate = bit_rate * max(1, min(icc.channels, 2)) // 2
-        stream.codec_context.time_base = Fraction(1, rate)
-        return stream
-
     # -- stream copy ----------------------------------------------------------------------------
     def _copied(self) -> Iterator[av.Packet]:
+        assert self._input is not None and self._in_stream is not None  # copy needs the source
         tb = _time_base(self._in_stream)
         shift = round(self.source.origin / tb)
         for packet in self._input.demux(self._in_stream):
@@ -125,22 +121,29 @@ class AudioTrack:
         enc = self.stream.codec_context
         src_start = self.source.origin + tl.start
         graph = Graph()
-        chain = [graph.add_abuffer(template=self._in_stream)]
-        trim = f"start={float(src_start):.9f}"
-        if tl.end is not None:
-            trim += f":end={float(self.source.origin + tl.end):.9f}"
-        chain.append(graph.add("atrim", trim))
-        for factor in _tempo_steps(tl.speed):
-            chain.append(graph.add("atempo", f"{factor:.9f}"))
-        chain.append(
-            graph.add(
-                "aformat",
-                f"sample_fmts={enc.format.name}:sample_rates={enc.sample_rate}"
-                f":channel_layouts={enc.layout.name}",
-            )
+        aformat = (
+            f"sample_fmts={enc.format.name}:sample_rates={enc.sample_rate}"
+            f":channel_layouts={enc.layout.name}"
         )
-        chain.append(graph.add("abuffersink"))
-        graph.link_nodes(*chain).configure()
+        inputs = [] if self._in_stream is None else [self._source_chain(graph, aformat)]
+        inputs += [self._layer_chain(graph, layer, aformat) for layer in tl.layers]
+        if len(inputs) == 1:
+            last = inputs[0]
+        else:
+            # Mixed at unit gain (no normalisation): each part keeps its own level.
+            duration = "longest" if self._in_stream is None else "first"
+            last = graph.add(
+                "amix",
+                inputs=str(len(inputs)),
+                duration=duration,
+                normalize="0",
+                dropout_transition="0",
+            )
+            for i, node in enumerate(inputs):
+                node.link_to(last, 0, i)
+        sink = graph.add("abuffersink")
+        last.link_to(sink)
+        graph.configure()
         if enc.frame_size:
             graph.set_audio_frame_size(enc.frame_size)
         elif enc.codec.name.startswith("pcm"):
@@ -160,6 +163,54 @@ class AudioTrack:
             yield from self.stream.encode(frame)
         yield from self.stream.encode(None)
 
+    def _source_chain(self, graph: Graph, aformat: str) -> FilterContext:
+        """The source audio: cut to the window, gains applied, time-stretched, resampled."""
+        tl, origin = self.timeline, self.source.origin
+        assert self._in_stream is not None
+        trim = f"start={float(origin + tl.start):.9f}"
+        if tl.end is not None:
+            trim += f":end={float(origin + tl.end):.9f}"
+        chain = [graph.add_abuffer(template=self._in_stream), graph.add("atrim", trim)]
+        for gain in tl.gains:  # at source times (the frames keep their source timestamps here)
+            chain.append(
+                graph.add(
+                    "volume",
+                    volume=_volume(gain.gain_db),
+                    enable=f"between(t,{float(origin + gain.start):.6f},"
+                    f"{float(origin + gain.end):.6f})",
+                )
+            )
+        chain += [graph.add("atempo", f"{f:.9f}") for f in _tempo_steps(tl.speed)]
+        if tl.layers:  # the mix starts at output time 0
+            chain.append(graph.add("asetpts", "PTS-STARTPTS"))
+        chain.append(graph.add("aformat", aformat))
+        graph.link_nodes(*chain)
+        return chain[-1]
+
+    def _layer_chain(self, graph: Graph, layer: AudioLayer, aformat: str) -> FilterContext:
+        """An added sound: the part inside the window, stretched by the speed changes made
+        after it was added, delayed to its place on the output."""
+        tl = self.timeline
+        rate = self.stream.codec_context.sample_rate
+        index = _layer_stream_index(layer)
+        chain = [graph.add("amovie", filename=layer.path, si=str(index))]
+        skip = max(Fraction(0), (tl.start - layer.at) / layer.speed)  # seconds of the layer
+        if skip:
+            chain.append(graph.add("atrim", f"start={float(skip):.9f}"))
+        chain.append(graph.add("asetpts", "PTS-STARTPTS"))
+        chain += [graph.add("atempo", f"{f:.9f}") for f in _tempo_steps(tl.speed / layer.speed)]
+        chain.append(graph.add("aformat", aformat))
+        delay = round(max(Fraction(0), tl.to_output(layer.at)) * rate)
+        if delay:
+            chain.append(graph.add("adelay", delays=f"{delay}S", all="1"))
+        if tl.end is not None:  # nothing past the window's end
+            end = tl.to_output(tl.end)
+            chain.append(graph.add("atrim", f"end={float(end):.9f}"))
+        if layer.gain_db:
+            chain.append(graph.add("volume", volume=_volume(layer.gain_db)))
+        graph.link_nodes(*chain)
+        return chain[-1]
+
     def _filtered(self, graph: Graph, src_start: Fraction) -> Iterator[av.AudioFrame]:
         def drain():
             while True:
@@ -170,6 +221,10 @@ class AudioTrack:
                 except (av.error.BlockingIOError, av.error.EOFError):
                     return
 
+        if self._in_stream is None:  # only added sound: the graph reads its own files
+            self._first_in = src_start
+            yield from drain()
+            return
         for frame in self._decoded():
             if self._first_in is None and frame.pts is not None and frame.time_base is not None:
                 t = frame.pts * Fraction(frame.time_base)
@@ -185,6 +240,7 @@ class AudioTrack:
         yield from drain()
 
     def _decoded(self) -> Iterator[av.AudioFrame]:
+        assert self._input is not None and self._in_stream is not None
         demux = self._input.demux(self._in_stream)
         while True:
             try:
@@ -219,7 +275,77 @@ class AudioTrack:
             self._next = None
 
     def close(self) -> None:
-        self._input.close()
+        for container in (self._input, self._template_input):
+            if container is not None:
+                container.close()
+
+
+def _audio_stream(container: InputContainer, index: int, path: str) -> AudioStream:
+    stream = container.streams[index]
+    if not isinstance(stream, AudioStream):
+        container.close()
+        raise ValueError(f"stream {index} of {path} is not audio")
+    return stream
+
+
+def _layer_stream_index(layer: AudioLayer) -> int:
+    """The index of the layer's audio stream among its file's audio streams (amovie's ``si``
+    counts all streams: the absolute index)."""
+    try:
+        container = av.open(layer.path)
+    except av.error.FFmpegError as exc:
+        raise MoviolaError(f"cannot read the audio to mix in, {layer.path}: {exc}") from None
+    with container:
+        audio = container.streams.audio
+        if not audio:
+            raise MoviolaError(f"{layer.path} has no audio to mix in")
+        if layer.stream is None:
+            return audio[0].index
+        if not any(s.index == layer.stream for s in audio):
+            raise MoviolaError(f"stream {layer.stream} of {layer.path} is not audio")
+        return layer.stream
+
+
+def _layer_template(layer: AudioLayer) -> tuple[InputContainer, AudioStream]:
+    """The layer file, open, and its audio stream (the encoder copies its rate and channels;
+    the caller closes the container)."""
+    index = _layer_stream_index(layer)
+    try:
+        container = av.open(layer.path)
+    except av.error.FFmpegError as exc:
+        raise MoviolaError(f"cannot read the audio to mix in, {layer.path}: {exc}") from None
+    return container, _audio_stream(container, index, layer.path)
+
+
+def _encoder_stream(
+    output: OutputContainer, template: AudioStream, name: str, bit_rate: int | None
+) -> AudioStream:
+    """An encoder stream for ``name`` with the template's rate and channels (or the nearest the
+    encoder takes)."""
+    icc = template.codec_context
+    rate = icc.sample_rate
+    codec = av.Codec(name, "w")
+    rates = codec.audio_rates
+    if rates and rate not in rates:
+        rate = min(rates, key=lambda r: abs(r - rate))
+    stream = output.add_stream(name, rate=rate)
+    if not isinstance(stream, AudioStream):
+        raise ValueError(f"{name} is not an audio encoder")
+    # WAV and raw PCM often carry unnamed layouts ("2 channels") that encoders refuse.
+    layout = icc.layout.name if icc.layout and icc.layout.name else ""
+    if not layout or layout.endswith("channels"):
+        layout = "mono" if icc.channels == 1 else "stereo"
+    if name == "libopus" and icc.channels > 2:
+        layout = "stereo"
+    stream.codec_context.layout = layout
+    if bit_rate:
+        stream.codec_context.bit_rate = bit_rate * max(1, min(icc.channels, 2)) // 2
+    stream.codec_context.time_base = Fraction(1, rate)
+    return stream
+
+
+def _volume(gain_db: float) -> str:
+    return "0" if gain_db <= -90 else f"{gain_db:.3f}dB"
 
 
 def _tempo_steps(speed: Fraction) -> list[float]:

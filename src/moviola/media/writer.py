@@ -238,7 +238,7 @@ class VideoWriter:
     def _attach_audio(self, container: OutputContainer, tmp: Path) -> None:
         """Carry the source's audio into the output (a WAV beside a PNG sequence), if it can."""
         target = self.target
-        if self.audio_source is None or self.audio_source.timeline.audio == "drop":
+        if self.audio_source is None or not self.audio_source.timeline.has_audio:
             return
         if target.muxer in ("gif", "webp") or self.still:
             log.warning(
@@ -367,7 +367,9 @@ class VideoWriter:
         try:
             self._mux(container, stream.encode(None))
             if self._audio is not None and self._audio_out is not None:
-                self._audio.mux_until(self._audio_out, None)
+                # added sound alone ends with the picture; the source's own audio is kept whole
+                end = self._last_end if self._audio.follows_picture else None
+                self._audio.mux_until(self._audio_out, end)
             container.close()
             if self._audio_out is not None and self._audio_out is not container:
                 self._audio_out.close()

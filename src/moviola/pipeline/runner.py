@@ -145,13 +145,12 @@ def run(
         timeline = chain.timeline(Timeline(start=reader.start, end=reader.end))
         audio_source = None
         audio_state = "none"
-        if reader.info.audio:
-            if not opts.audio or timeline.audio == "drop":
-                audio_state = "dropped"
-            else:
-                audio_source = AudioSource(
-                    str(source), reader.info.audio[0].index, reader.origin, timeline
-                )
+        heard = reader.info.audio and timeline.audio == "keep"
+        if opts.audio and (heard or timeline.layers):
+            index = reader.info.audio[0].index if heard else None  # None: only added sound
+            audio_source = AudioSource(str(source), index, reader.origin, timeline)
+        elif reader.info.audio:
+            audio_state = "dropped"
         tags = output_tags(reader.info.tags, effects)
         writer = VideoWriter(
             output,
