@@ -31,29 +31,11 @@ import numpy as np
 
 from moviola.analysis.model import ShotList, timecode
 from moviola.errors import MoviolaError
+from moviola.media.formats import VIDEO_EXTENSIONS as MEDIA_VIDEO_EXTENSIONS
 
 SCHEMA_VERSION = 1
-VIDEO_EXTENSIONS = frozenset(
-    {
-        ".mp4",
-        ".m4v",
-        ".mov",
-        ".mkv",
-        ".avi",
-        ".webm",
-        ".mxf",
-        ".mts",
-        ".m2ts",
-        ".ts",
-        ".mpg",
-        ".mpeg",
-        ".wmv",
-        ".flv",
-        ".3gp",
-        ".ogv",
-        ".dv",
-    }
-)
+# What an index takes as footage (an animated GIF is not footage to index).
+VIDEO_EXTENSIONS = MEDIA_VIDEO_EXTENSIONS - {".gif"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

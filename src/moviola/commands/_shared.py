@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 from collections.abc import Set as AbstractSet
-from fractions import Fraction
+from typing import Any
 
 from moviola import engines
 from moviola.errors import MoviolaError
@@ -118,6 +118,27 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_shot_options(parser: argparse.ArgumentParser, *, shots: bool = True) -> None:
+    """Where a command that works shot by shot gets its shots: --shots FILE, else detected
+    (TransNetV2, or --fast for the classical detector)."""
+    if shots:
+        parser.add_argument(
+            "--shots",
+            metavar="SHOTS.json",
+            help="shot list JSON (from `moviola shots --json`); default: detect the shots now",
+        )
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="detect shots with the fast classical detector instead of TransNetV2",
+    )
+
+
+def engine_options(args) -> dict[str, Any]:
+    """The engine the command line chose (add_engine_options), as ``engines.run``'s keywords."""
+    return {name: getattr(args, name) for name in ("engine", "address", "workers", "chunk_seconds")}
+
+
 def run_options(args) -> RunOptions:
     """The run options the command line gave (the io options of add_io_options)."""
     return RunOptions(
@@ -135,34 +156,13 @@ def run_options(args) -> RunOptions:
 def run_effects(args, effects: list[Effect]) -> int:
     bar = None if args.quiet or args.json or not sys.stderr.isatty() else ProgressBar()
     options = RunOptions.of(run_options(args), progress=bar)
-    result = engines.run(
-        args.input,
-        args.output,
-        effects,
-        options,
-        engine=args.engine,
-        address=args.address,
-        workers=args.workers,
-        chunk_seconds=args.chunk_seconds,
-    )
+    result = engines.run(args.input, args.output, effects, options, **engine_options(args))
     if bar:
         bar.finish()
     if args.json:
         print(
             json.dumps(
-                {
-                    "output": str(result.output),
-                    "frames_in": result.frames_in,
-                    "frames_out": result.frames_out,
-                    "skipped": result.skipped,
-                    "seconds": round(result.seconds, 3),
-                    "fps": round(result.fps, 2),
-                    "audio": result.audio,
-                    "effects": result.effects,
-                    "width": result.info.width,
-                    "height": result.info.height,
-                    "rate": _frac(result.info.rate),
-                },
+                result.summary(),
                 indent=2,
             )
         )
@@ -174,10 +174,6 @@ def run_effects(args, effects: list[Effect]) -> int:
             f"({result.fps:.1f} fps), audio {result.audio}{skipped}"
         )
     return 0
-
-
-def _frac(value: Fraction) -> str:
-    return f"{value.numerator}/{value.denominator}"
 
 
 class ProgressBar:

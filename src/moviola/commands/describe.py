@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+from moviola.commands._shared import add_shot_options
 from moviola.errors import MoviolaError
 
 
@@ -19,16 +20,7 @@ def add_parser(sub) -> None:
         "intensity, sharpness and object tags (YOLOv3-tiny, COCO classes).",
     )
     p.add_argument("input", help="input video file")
-    p.add_argument(
-        "--fast",
-        action="store_true",
-        help="use the fast classical shot detector instead of TransNetV2",
-    )
-    p.add_argument(
-        "--shots",
-        metavar="SHOTS.json",
-        help="describe these shots (JSON from `moviola shots --json`) instead of detecting them",
-    )
+    add_shot_options(p)
     p.add_argument("--thumbnails", metavar="DIR", help="write one JPEG thumbnail per shot here")
     p.add_argument("-o", "--output", metavar="OUT.json", help="write the JSON result here")
     p.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from moviola.commands._shared import add_shot_options
 from moviola.errors import MoviolaError
 
 FORMAT_HELP = (
@@ -35,12 +36,7 @@ def add_parser(sub) -> None:
         ".fcpxml .xml .png/.jpg .html) unless --format is given",
     )
     p.add_argument("--format", dest="fmt", help=FORMAT_HELP)
-    p.add_argument("--shots", help="shot list JSON (default: detect the shots now)")
-    p.add_argument(
-        "--fast",
-        action="store_true",
-        help="detect shots with the fast classical detector instead of TransNetV2",
-    )
+    add_shot_options(p)
     p.add_argument("--columns", type=int, default=5, help="contact sheet: thumbnails per row")
     p.add_argument(
         "--thumb-width",

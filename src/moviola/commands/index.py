@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from moviola.commands._shared import add_shot_options
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -20,11 +22,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--db", help="library file (default $MOVIOLA_LIBRARY or ~/.moviola/library.sqlite)"
     )
-    p.add_argument(
-        "--fast",
-        action="store_true",
-        help="use the fast classical shot detector instead of TransNetV2",
-    )
+    add_shot_options(p, shots=False)
     p.add_argument("--force", action="store_true", help="re-index unchanged files too")
     p.add_argument(
         "--thumbnails",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from moviola.commands._shared import add_shot_options
 from moviola.errors import MoviolaError
 
 
@@ -19,12 +20,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("input", help="the source video")
     p.add_argument("-o", "--output", required=True, help="output folder (made if missing)")
-    p.add_argument("--shots", help="shot list JSON (default: detect the shots now)")
-    p.add_argument(
-        "--fast",
-        action="store_true",
-        help="detect shots with the fast classical detector instead of TransNetV2",
-    )
+    add_shot_options(p)
     p.add_argument(
         "--reencode",
         action="store_true",

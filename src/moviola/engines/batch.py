@@ -8,33 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from moviola.errors import MoviolaError
+from moviola.media.formats import VIDEO_EXTENSIONS
 from moviola.media.probe import probe
 from moviola.media.writer import CONTAINERS
 from moviola.pipeline.effect import Effect
 from moviola.pipeline.runner import RunResult
 
 log = logging.getLogger("moviola")
-
-VIDEO_EXTENSIONS = {
-    ".mp4",
-    ".m4v",
-    ".mov",
-    ".mkv",
-    ".webm",
-    ".avi",
-    ".mpg",
-    ".mpeg",
-    ".ts",
-    ".mts",
-    ".m2ts",
-    ".wmv",
-    ".flv",
-    ".3gp",
-    ".mxf",
-    ".dv",
-    ".ogv",
-    ".gif",
-}
 
 
 @dataclass

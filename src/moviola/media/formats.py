@@ -245,3 +245,13 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     except OSError:
         pass
     return pa.resolve() == pb.resolve()
+
+
+# Files taken as video wherever folders are listed (batch, the studio's media, the index); the
+# extension only picks candidates, every file is probed before use.
+VIDEO_EXTENSIONS = frozenset(
+    {
+        ".3gp", ".avi", ".dv", ".flv", ".gif", ".m2ts", ".m4v", ".mkv", ".mov", ".mp4",
+        ".mpeg", ".mpg", ".mts", ".mxf", ".ogv", ".ts", ".webm", ".wmv", ".y4m",
+    }
+)  # fmt: skip

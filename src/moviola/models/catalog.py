@@ -8,10 +8,28 @@ differs from the recorded sha256 is rejected whatever its source. See docs/model
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
 from .sources import PyPISource, URLSource
 from .spec import Conversion, ModelFile, ModelSpec
 
 F = ModelFile
+
+
+def _converted(module: str, func: str, *args: str) -> Callable[[Mapping[str, Path], Path], Any]:
+    """An entry's conversion step: ``moviola.models.<module>.<func>(inputs, out_dir, *args)``,
+    imported only when a fetch converts (torch is needed then, never on import)."""
+
+    def convert(inputs: Mapping[str, Path], out_dir: Path) -> Any:
+        return getattr(importlib.import_module(f"moviola.models.{module}"), func)(
+            inputs, out_dir, *args
+        )
+
+    return convert
+
 
 # --- matting -----------------------------------------------------------------------------------
 
@@ -80,12 +98,6 @@ U2NETP = ModelSpec(
 # --- frame interpolation -----------------------------------------------------------------------
 
 
-def _rife_to_onnx(inputs, out_dir):
-    from .ifnet import convert_checkpoint
-
-    convert_checkpoint(inputs, out_dir, "rife-hdv3.onnx")
-
-
 RIFE_HDV3 = ModelSpec(
     id="rife-hdv3",
     task="frame interpolation",
@@ -119,7 +131,7 @@ RIFE_HDV3 = ModelSpec(
                 12186817,
             )
         ],
-        func=_rife_to_onnx,
+        func=_converted("ifnet", "convert_checkpoint", "rife-hdv3.onnx"),
         description="IFNet checkpoint -> ONNX (opset 17, any size and scale), checked against torch",
         requires=("torch", "onnx"),
     ),
@@ -195,12 +207,6 @@ REALESRGAN = [
 # --- analysis ----------------------------------------------------------------------------------
 
 
-def _transnetv2_to_onnx(inputs, out_dir):
-    from .transnetv2 import convert_checkpoint
-
-    convert_checkpoint(inputs, out_dir, "transnetv2.onnx")
-
-
 TRANSNETV2 = ModelSpec(
     id="transnetv2",
     task="shot boundary detection",
@@ -248,7 +254,7 @@ TRANSNETV2 = ModelSpec(
                 30506391,
             )
         ],
-        func=_transnetv2_to_onnx,
+        func=_converted("transnetv2", "convert_checkpoint", "transnetv2.onnx"),
         description="TransNetV2 weights -> ONNX (opset 17, any batch and window), checked "
         "against torch",
         requires=("torch", "onnx"),
@@ -301,12 +307,6 @@ _MINILM_HF = (
 )
 
 
-def _minilm_to_onnx(inputs, out_dir):
-    from .minilm import convert_checkpoint
-
-    convert_checkpoint(inputs, out_dir, "model.onnx")
-
-
 ALL_MINILM_L6_V2 = ModelSpec(
     id="all-minilm-l6-v2",
     task="sentence embeddings",
@@ -336,7 +336,7 @@ ALL_MINILM_L6_V2 = ModelSpec(
     ],
     conversion=Conversion(
         inputs=_MINILM_FILES,
-        func=_minilm_to_onnx,
+        func=_converted("minilm", "convert_checkpoint", "model.onnx"),
         description="BERT safetensors -> ONNX (opset 17, any batch and length), checked "
         "against torch; the other files copied",
         requires=("torch", "onnx", "onnxruntime", "safetensors"),
@@ -344,12 +344,6 @@ ALL_MINILM_L6_V2 = ModelSpec(
 )
 
 # --- generation --------------------------------------------------------------------------------
-
-
-def _dcgan_to_onnx(inputs, out_dir):
-    from .dcgan import convert_checkpoint
-
-    convert_checkpoint(inputs, out_dir, "dcgan-faces64.onnx")
 
 
 DCGAN_FACES64 = ModelSpec(
@@ -388,7 +382,7 @@ DCGAN_FACES64 = ModelSpec(
                 14322251,
             )
         ],
-        func=_dcgan_to_onnx,
+        func=_converted("dcgan", "convert_checkpoint", "dcgan-faces64.onnx"),
         description="DCGAN generator checkpoint -> ONNX (opset 17, any batch), checked against torch",
         requires=("torch", "onnx"),
     ),
@@ -509,12 +503,6 @@ BUILTIN_MODELS: tuple[ModelSpec, ...] = (
 _YOLO_FILES = ("yolov3-tiny.cfg", "yolov3-tiny.weights", "coco.names")
 
 
-def _yolo_to_onnx(inputs, out_dir):
-    from .darknet import convert
-
-    convert(inputs, out_dir, *_YOLO_FILES, "yolov3-tiny.onnx")
-
-
 YOLOV3_TINY_COCO = ModelSpec(
     id="yolov3-tiny-coco",
     task="object detection",
@@ -571,7 +559,7 @@ YOLOV3_TINY_COCO = ModelSpec(
                 624,
             ),
         ],
-        func=_yolo_to_onnx,
+        func=_converted("darknet", "convert", *_YOLO_FILES, "yolov3-tiny.onnx"),
         description="Darknet cfg + weights -> ONNX (opset 17, any size), checked against torch",
         requires=("torch", "onnx", "onnxruntime"),
     ),

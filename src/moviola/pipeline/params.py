@@ -213,9 +213,9 @@ class Param:
             "help": self.help,
         }
         if self.min is not None:
-            out["min"] = self.min
+            out["min"] = plain(self.min)
         if self.max is not None:
-            out["max"] = self.max
+            out["max"] = plain(self.max)
         if self.choices is not None:
             out["choices"] = list(self.choices)
         if self.multiple:

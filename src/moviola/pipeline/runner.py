@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,23 @@ class RunResult:
     @property
     def fps(self) -> float:
         return self.frames_out / self.seconds if self.seconds else 0.0
+
+    def summary(self) -> dict:
+        """The result as JSON can hold it (what ``--json`` prints and the studio stores)."""
+        rate = Fraction(self.info.rate)
+        return {
+            "output": str(self.output),
+            "frames_in": self.frames_in,
+            "frames_out": self.frames_out,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+            "fps": round(self.fps, 2),
+            "audio": self.audio,
+            "effects": self.effects,
+            "width": self.info.width,
+            "height": self.info.height,
+            "rate": f"{rate.numerator}/{rate.denominator}",
+        }
 
 
 class Chain:

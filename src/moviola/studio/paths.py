@@ -16,32 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from moviola.errors import MoviolaError
+from moviola.media.formats import VIDEO_EXTENSIONS
 
 # Files the studio lists and accepts: video containers, plus still images (a background for
 # matte, a style picture). Every upload is also probed: the extension alone proves nothing.
-VIDEO_EXTENSIONS = frozenset(
-    {
-        ".mp4",
-        ".m4v",
-        ".mov",
-        ".mkv",
-        ".webm",
-        ".avi",
-        ".mpg",
-        ".mpeg",
-        ".ts",
-        ".mts",
-        ".m2ts",
-        ".mxf",
-        ".wmv",
-        ".flv",
-        ".ogv",
-        ".3gp",
-        ".gif",
-        ".y4m",
-        ".dv",
-    }
-)
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"})
 MEDIA_EXTENSIONS = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS
 

@@ -17,7 +17,6 @@ import sys
 import threading
 import time
 import traceback
-from fractions import Fraction
 from pathlib import Path
 
 import moviola.effects  # noqa: F401  (registers the built-in effects and plugins)
@@ -106,13 +105,6 @@ class _Progress:
             self.store.progress(self.job_id, self.latest)
 
 
-def _frac(value: Fraction | None) -> str | None:
-    if value is None:
-        return None
-    value = Fraction(value)
-    return f"{value.numerator}/{value.denominator}"
-
-
 def run_effects_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> dict:
     from moviola.media import probe
     from moviola.pipeline import registry, run
@@ -144,18 +136,9 @@ def run_effects_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) ->
     )
     out_info = probe(result.output)
     return {
+        **result.summary(),
         "output": result.output.name,
         "size_bytes": out_info.size_bytes,
-        "frames_in": result.frames_in,
-        "frames_out": result.frames_out,
-        "skipped": result.skipped,
-        "seconds": round(result.seconds, 3),
-        "fps": round(result.fps, 2),
-        "audio": result.audio,
-        "effects": result.effects,
-        "width": result.info.width,
-        "height": result.info.height,
-        "rate": _frac(result.info.rate),
         "alpha": bool(result.info.alpha),
         "duration": float(out_info.duration) if out_info.duration is not None else None,
         "timeline": {"start": float(result.timeline.start), "speed": float(result.timeline.speed)},
