@@ -43,8 +43,9 @@ def bad(tmp_path_factory, clips):
         s = out.add_stream("aac", rate=48000)
         s.codec_context.layout = "mono"
         for i in range(20):
-            f = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp",
-                                           layout="mono")
+            f = av.AudioFrame.from_ndarray(
+                np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+            )
             f.sample_rate, f.pts = 48000, i * 1024
             for p in s.encode(f):
                 out.mux(p)
@@ -97,8 +98,9 @@ def test_corrupt_frames_are_skipped_with_a_warning_or_fail_when_strict(bad, tmp_
     assert "warning: skipped" in result.stderr and "undecodable" in result.stdout
     assert (out_dir / "x.mp4").exists()
     (out_dir / "x.mp4").unlink()
-    result = moviola_cli("resize", bad["corrupt"], "-o", out_dir / "x.mp4", "--width", "64",
-                         "--strict")
+    result = moviola_cli(
+        "resize", bad["corrupt"], "-o", out_dir / "x.mp4", "--width", "64", "--strict"
+    )
     check_clean_failure(result, out_dir, "--strict")
     assert sha256(bad["corrupt"]) == before
 
@@ -112,15 +114,20 @@ def test_corrupt_frames_are_skipped_with_a_warning_or_fail_when_strict(bad, tmp_
         (["resize", "{src}", "-o", "{out}/x.mp4", "--width", "-4"], "below the minimum"),
         (["resize", "{src}", "-o", "{out}/x.mp4"], "give width, height or scale"),
         (["fps", "{src}", "-o", "{out}/x.mp4", "--rate", "fast"], "not a frame rate"),
-        (["resize", "{src}", "-o", "{out}/x.mp4", "--width", "64", "--start", "9"],
-         "past the end"),
-        (["resize", "{src}", "-o", "{out}/x.mp4", "--width", "64", "--start", "2", "--end", "1"],
-         "must be after"),
+        (["resize", "{src}", "-o", "{out}/x.mp4", "--width", "64", "--start", "9"], "past the end"),
+        (
+            ["resize", "{src}", "-o", "{out}/x.mp4", "--width", "64", "--start", "2", "--end", "1"],
+            "must be after",
+        ),
         (["resize", "{src}", "-o", "{out}/x.xyz", "--width", "64"], "unknown output format"),
-        (["resize", "{src}", "-o", "{out}/x.mp4", "--width", "64", "--codec", "prores"],
-         "cannot hold"),
-        (["resize", "{src}", "-o", "{out}/nofolder/x.mp4", "--width", "64"],
-         "output folder does not exist"),
+        (
+            ["resize", "{src}", "-o", "{out}/x.mp4", "--width", "64", "--codec", "prores"],
+            "cannot hold",
+        ),
+        (
+            ["resize", "{src}", "-o", "{out}/nofolder/x.mp4", "--width", "64"],
+            "output folder does not exist",
+        ),
         (["resize", "{src}", "-o", "{src}", "--width", "64"], "output is the input"),
     ],
 )
@@ -155,8 +162,9 @@ def test_unwritable_output_folder_as_root_too(clips, tmp_path, monkeypatch):
     from moviola.errors import MoviolaError
 
     real_access = os.access
-    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == tmp_path
-                        else real_access(p, mode))
+    monkeypatch.setattr(
+        os, "access", lambda p, mode: False if Path(p) == tmp_path else real_access(p, mode)
+    )
     with pytest.raises(MoviolaError, match="not writable"):
         moviola.open(clips["ntsc"]).apply("resize", width=64).save(tmp_path / "x.mp4")
     assert list(tmp_path.iterdir()) == []
@@ -173,9 +181,22 @@ def test_ctrl_c_and_termination_leave_no_output(tmp_path, sig, code):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     exe = Path(sys.executable).parent / "moviola"
-    proc = subprocess.Popen([str(exe), "resize", str(src), "-o", str(out_dir / "x.mp4"),
-                             "--width", "1280", "--preset", "slow"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            str(exe),
+            "resize",
+            str(src),
+            "-o",
+            str(out_dir / "x.mp4"),
+            "--width",
+            "1280",
+            "--preset",
+            "slow",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 30
     while not any(out_dir.iterdir()) and time.time() < deadline:
         time.sleep(0.05)  # wait until the temporary output exists: the run is under way

@@ -53,16 +53,17 @@ def test_resize_keeps_aspect_and_pads(clips, tmp_path):
     assert (v.width, v.height) == (160, 120)
     out = tmp_path / "pad.mkv"
     moviola.open(clips["ntsc"], end=0.2).apply(
-        "resize", width=200, height=100, fit="contain", pad_color="#ff0000").save(
-        out, codec="ffv1")
+        "resize", width=200, height=100, fit="contain", pad_color="#ff0000"
+    ).save(out, codec="ffv1")
     image = frames_of(out)[0].image
     assert image.shape == (100, 200, 3)
     # 4:3 into 2:1: red bars left and right, picture in the middle (133 px wide)
     assert tuple(image[50, 5]) == (255, 0, 0) and tuple(image[50, 194]) == (255, 0, 0)
     assert tuple(image[50, 100]) != (255, 0, 0)
     out = tmp_path / "crop.mkv"
-    moviola.open(clips["ntsc"], end=0.2).apply(
-        "resize", width=200, height=100, fit="cover").save(out, codec="ffv1")
+    moviola.open(clips["ntsc"], end=0.2).apply("resize", width=200, height=100, fit="cover").save(
+        out, codec="ffv1"
+    )
     image = frames_of(out)[0].image
     assert image.shape == (100, 200, 3) and image[:, :5].std() > 5  # no bars: picture fills it
 

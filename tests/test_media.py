@@ -100,8 +100,12 @@ def test_reader_alpha(clips):
     ],
 )
 def test_writer_formats(clips, tmp_path, name, codec_name, pix_fmt):
-    codec = {"h265.mp4": "h265", "prores.mov": "prores", "av1.mkv": "av1",
-             "lossless.mkv": "ffv1"}.get(name)
+    codec = {
+        "h265.mp4": "h265",
+        "prores.mov": "prores",
+        "av1.mkv": "av1",
+        "lossless.mkv": "ffv1",
+    }.get(name)
     out = tmp_path / name
     clip = moviola.open(clips["ntsc"], end=1).apply("resize", width=96)
     result = clip.save(out, codec=codec)
@@ -132,8 +136,9 @@ def test_writer_lossless_ffv1_is_exact(clips, tmp_path):
             assert np.array_equal(fa.image, fb.image)
 
 
-@pytest.mark.parametrize("name,codec", [("alpha.mov", None), ("alpha.webm", None),
-                                        ("alpha.mkv", None)])
+@pytest.mark.parametrize(
+    "name,codec", [("alpha.mov", None), ("alpha.webm", None), ("alpha.mkv", None)]
+)
 def test_writer_keeps_alpha(clips, tmp_path, name, codec):
     out = tmp_path / name
     moviola.open(clips["alpha"], end=0.5).save(out, codec=codec)

@@ -38,8 +38,11 @@ def test_source_is_in_sync(clips):
         ([("trim", {"start": "1", "end": "3"})], [0.5015, 1.5025], "d.mp4"),
         ([("speed", {"factor": 2})], [f / 2 for f in FLASHES], "e.mp4"),
         ([("speed", {"factor": "1/2"})], [f * 2 for f in FLASHES], "f.mkv"),
-        ([("trim", {"start": "0.25"}), ("speed", {"factor": "3/2"}), ("fps", {"rate": 50})],
-         [(f - 0.25) / 1.5 for f in FLASHES], "g.mp4"),
+        (
+            [("trim", {"start": "0.25"}), ("speed", {"factor": "3/2"}), ("fps", {"rate": 50})],
+            [(f - 0.25) / 1.5 for f in FLASHES],
+            "g.mp4",
+        ),
         ([("resize", {"width": 128})], FLASHES, "h.webm"),
     ],
 )
@@ -73,8 +76,9 @@ def test_variable_rate_keeps_sync(clips, tmp_path):
 def test_audio_copied_when_untouched_and_dropped_on_request(clips, tmp_path):
     result = moviola.open(clips["ntsc"]).apply("resize", width=64).save(tmp_path / "x.mp4")
     assert result.audio == "copied"
-    result = moviola.open(clips["ntsc"]).apply("resize", width=64).save(tmp_path / "y.mp4",
-                                                                          audio=False)
+    result = (
+        moviola.open(clips["ntsc"]).apply("resize", width=64).save(tmp_path / "y.mp4", audio=False)
+    )
     assert result.audio == "dropped" and not probe(tmp_path / "y.mp4").audio
     result = moviola.open(clips["silent"]).apply("resize", width=64).save(tmp_path / "z.mp4")
     assert result.audio == "none"

@@ -138,8 +138,8 @@ class Param:
     type: Callable[[Any], Any]  # (a type name such as "int" is also taken)
     default: Any = None
     help: str = ""
-    min: float | None = None
-    max: float | None = None
+    min: float | Fraction | None = None
+    max: float | Fraction | None = None
     choices: Sequence[str] | None = None
     multiple: bool = False  # repeatable (--reference A --reference B): the value is a tuple
     kind: str | None = None  # how front ends treat the value: one of KINDS, or None

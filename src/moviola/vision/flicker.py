@@ -24,7 +24,7 @@ class WarpingError:
         g = gray(source)
         out = to_uint8(output[..., :3]).astype(np.float32)
         err = None
-        if self.prev_in is not None:
+        if self.prev_in is not None and self.prev_out is not None:
             back = self.flow(g, self.prev_in)
             fwd = self.flow(self.prev_in, g)
             mask = consistency(fwd, back) > 0.5

@@ -14,7 +14,7 @@ def delaunay(points: np.ndarray) -> np.ndarray:
     subdiv = cv2.Subdiv2D((int(x0), int(y0), int(x1 - x0) + 1, int(y1 - y0) + 1))
     for p in points:
         subdiv.insert((float(p[0]), float(p[1])))
-    tris = subdiv.getTriangleList().reshape(-1, 3, 2)
+    tris = np.asarray(subdiv.getTriangleList()).reshape(-1, 3, 2)
     out = []
     for tri in tris:
         d = np.linalg.norm(points[None, :, :] - tri[:, None, :], axis=2)
