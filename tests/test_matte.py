@@ -15,6 +15,7 @@ import moviola
 from moviola.effects import matte as matte_mod
 from moviola.errors import MoviolaError
 from moviola.media import Frame, StreamInfo, VideoReader, VideoWriter, probe, synth
+from moviola.media.background import BackgroundVideo
 from moviola.pipeline import create
 
 GREEN = np.array(matte_mod.COLORS["green"])
@@ -271,7 +272,7 @@ def test_background_video_is_time_aligned_looped_and_resized(tmp_path):
     colors = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
     path = tmp_path / "bg.mkv"
     _solid_clip(path, colors)
-    bg = matte_mod._BackgroundVideo(path, (100, 30))
+    bg = BackgroundVideo(path, (100, 30))
     try:
         seen = [bg.at(Fraction(t, 20)) for t in range(13)]  # 20 fps over a 10 fps loop of 0.3 s
     finally:

@@ -152,7 +152,7 @@ def hint_bonus(hints: dict[str, str], desc: dict[str, Any], words: set[str]) -> 
 def default_db() -> Path:
     """``$MOVIOLA_LIBRARY`` or ``~/.moviola/library.sqlite``."""
     env = os.environ.get("MOVIOLA_LIBRARY")
-    return Path(env).expanduser() if env else Path.home() / ".moviola" / "library.sqlite"
+    return Path(os.path.expanduser(env)) if env else Path.home() / ".moviola" / "library.sqlite"
 
 
 @dataclass
@@ -226,7 +226,7 @@ class Library:
     """A shot library in one SQLite file (created when missing)."""
 
     def __init__(self, db: str | Path | None = None) -> None:
-        self.path = Path(db).expanduser() if db is not None else default_db()
+        self.path = Path(os.path.expanduser(db)) if db is not None else default_db()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(str(self.path))
@@ -388,7 +388,7 @@ class Library:
         progress: Callable[[Any], None] | None = None,
     ) -> dict[str, int]:
         """Index every video under ``folder`` (recursively). Returns counts per status."""
-        root = Path(folder).expanduser()
+        root = Path(os.path.expanduser(folder))
         if not root.is_dir():
             raise MoviolaError(f"not a folder: {folder}")
         root = root.resolve()

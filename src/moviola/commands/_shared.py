@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -24,6 +25,23 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise MoviolaError(f"{message} (see: {self.prog} --help)")
+
+
+def bounded(kind: type[int] | type[float], low: float, high: float) -> Callable[[str], Any]:
+    """An argparse ``type``: a whole (``int``) or finite (``float``) number from ``low`` to
+    ``high``; anything else is a one-line usage error naming the range."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"expected {kind.__name__}, got {text!r}") from None
+        if not low <= value <= high:  # NaN fails this too
+            raise argparse.ArgumentTypeError(f"{text} is out of range ({low:g} to {high:g})")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def _option_name(param: Param) -> str:
@@ -109,10 +127,14 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
         help="local (default): this process; ray: chunks as Ray tasks (pip install 'moviola[ray]')",
     )
     group.add_argument("--address", help="Ray cluster address (default: start a local Ray)")
-    group.add_argument("--workers", type=int, help="CPUs of the local Ray instance (default: all)")
+    group.add_argument(
+        "--workers",
+        type=bounded(int, 1, 4096),
+        help="CPUs of the local Ray instance (default: all)",
+    )
     group.add_argument(
         "--chunk-seconds",
-        type=float,
+        type=bounded(float, 0.5, 3600),
         default=10.0,
         help="chunk length for --engine ray, cut at keyframes (default 10)",
     )

@@ -8,6 +8,7 @@ import sys
 from moviola import engines
 from moviola.commands._shared import add_engine_options
 from moviola.engines.batch import batch
+from moviola.media.formats import check_encoding
 from moviola.pipeline import registry
 
 
@@ -42,6 +43,9 @@ def add_parser(sub) -> None:
 def cmd_batch(args) -> int:
     for spec in args.effects:  # fail on a bad effect before any file is touched
         registry.parse_spec(spec)
+    if args.format or args.codec:  # and on a format, --crf or --preset its codec refuses
+        ext = "." + (args.format or "mp4").lstrip(".")
+        check_encoding(f"x{ext}", args.codec, crf=args.crf, preset=args.preset)
     make = lambda: [registry.parse_spec(spec) for spec in args.effects]  # noqa: E731
     executor = None
     run = engines.run

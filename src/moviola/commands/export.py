@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from moviola.commands._shared import add_shot_options
+from moviola.commands._shared import add_shot_options, bounded
 from moviola.errors import MoviolaError
 
 FORMAT_HELP = (
@@ -37,10 +37,12 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--format", dest="fmt", help=FORMAT_HELP)
     add_shot_options(p)
-    p.add_argument("--columns", type=int, default=5, help="contact sheet: thumbnails per row")
+    p.add_argument(
+        "--columns", type=bounded(int, 1, 100), default=5, help="contact sheet: thumbnails per row"
+    )
     p.add_argument(
         "--thumb-width",
-        type=int,
+        type=bounded(int, 16, 4096),
         default=240,
         help="contact sheet and HTML: thumbnail width in pixels (default 240)",
     )

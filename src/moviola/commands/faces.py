@@ -7,7 +7,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from moviola.commands._shared import bounded
 from moviola.errors import MoviolaError
+from moviola.media.atomic import commit, make_temp
 from moviola.media.frame import Frame, to_uint8
 from moviola.media.reader import VideoReader
 from moviola.pipeline import RunOptions
@@ -37,10 +39,12 @@ def add_parser(sub) -> None:
     p.add_argument("input", help="the source video")
     p.add_argument("--json", required=True, metavar="TRACKS.json", help="where to write the tracks")
     p.add_argument("-o", "--output", metavar="PREVIEW", help="overlay preview video (optional)")
-    p.add_argument("--max-faces", type=int, default=4, help="most faces tracked at once (4)")
+    p.add_argument(
+        "--max-faces", type=bounded(int, 1, 16), default=4, help="most faces tracked at once (4)"
+    )
     p.add_argument(
         "--detect-every",
-        type=int,
+        type=bounded(int, 1, 100_000),
         default=30,
         help="look for new faces every N frames while fewer than --max-faces are tracked (30)",
     )
@@ -57,8 +61,8 @@ class TrackWriter:
 
     def __init__(self, path: str | os.PathLike, header: dict) -> None:
         self.path = Path(path)
-        self.tmp = self.path.with_name(f".{self.path.name}.part")
         try:
+            self.tmp = make_temp(self.path)  # mode from the umask; commit keeps a replaced one's
             self.fh = open(self.tmp, "w", encoding="utf-8")  # noqa: SIM115
         except OSError as e:
             raise MoviolaError(f"cannot write {path}: {e.strerror or e}") from e
@@ -84,7 +88,7 @@ class TrackWriter:
         tracks = sorted(self.tracks.values(), key=lambda t: t["id"])
         self.fh.write('\n], "tracks": ' + json.dumps(tracks) + "}\n")
         self.fh.close()
-        os.replace(self.tmp, self.path)
+        commit(self.tmp, self.path)
         return self.path
 
     def abort(self) -> None:

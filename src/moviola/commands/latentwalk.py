@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 
+from moviola.commands._shared import bounded
 from moviola.errors import MoviolaError
 
 
@@ -106,10 +107,12 @@ def add_parser(sub) -> None:
         metavar="FILE",
         help="music to follow: keyframes on its beats, the audio muxed into the output",
     )
-    p.add_argument("--bpm", type=float, help="the music's tempo when known (with --audio)")
+    p.add_argument(
+        "--bpm", type=bounded(float, 15, 480), help="the music's tempo when known (with --audio)"
+    )
     p.add_argument(
         "--beats-per-key",
-        type=int,
+        type=bounded(int, 1, 1024),
         default=1,
         metavar="N",
         help="with --audio: a new keyframe every N beats (default 1)",
@@ -121,8 +124,18 @@ def add_parser(sub) -> None:
         metavar="SECONDS",
         help=f"random and loop paths: seconds between keyframes (default {DEFAULT_EVERY:g})",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the random keyframes (default 0)")
-    p.add_argument("--batch", type=int, default=16, help="frames generated at a time (default 16)")
+    p.add_argument(
+        "--seed",
+        type=bounded(int, 0, 2**32 - 1),
+        default=0,
+        help="seed of the random keyframes (default 0)",
+    )
+    p.add_argument(
+        "--batch",
+        type=bounded(int, 1, 1024),
+        default=16,
+        help="frames generated at a time (default 16)",
+    )
     p.add_argument("--codec", help="video codec (default from the extension)")
     p.add_argument("--crf", type=int, help="quality for h264/h265/vp9/av1 (lower = better)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+from moviola.commands._shared import bounded
 from moviola.errors import MoviolaError
 
 
@@ -31,8 +33,8 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--motion", action="append", choices=MOTIONS, help="camera motion (repeatable: any of them)"
     )
-    p.add_argument("--min-duration", type=float, metavar="SECONDS")
-    p.add_argument("--max-duration", type=float, metavar="SECONDS")
+    p.add_argument("--min-duration", type=bounded(float, 0, 1e7), metavar="SECONDS")
+    p.add_argument("--max-duration", type=bounded(float, 0, 1e7), metavar="SECONDS")
     p.add_argument("--people", metavar="N", help="people in the shot: N, N+ or N-M")
     p.add_argument("--faces", metavar="N", help="faces in the shot: N, N+ or N-M")
     p.add_argument(
@@ -42,7 +44,9 @@ def add_parser(sub) -> None:
         help="object tag that must be present (repeatable: all of them)",
     )
     p.add_argument("--file", metavar="TEXT", help="only files whose path contains TEXT")
-    p.add_argument("--limit", type=int, default=10, help="results to show (default 10)")
+    p.add_argument(
+        "--limit", type=bounded(int, 1, 100_000), default=10, help="results to show (default 10)"
+    )
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=run)
 
@@ -50,7 +54,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from moviola.analysis.library import Filters, Library, default_db, format_hits
 
-    db = Path(args.db).expanduser() if args.db else default_db()
+    db = Path(os.path.expanduser(args.db)) if args.db else default_db()
     if not db.is_file():
         raise MoviolaError(
             f"no library at {db}: build one with `moviola index FOLDER`"

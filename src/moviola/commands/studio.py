@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from moviola.commands._shared import bounded
 from moviola.errors import MoviolaError
 
 
@@ -20,7 +21,7 @@ def add_parser(sub) -> None:
         help="address to listen on (default 127.0.0.1: this machine only; any other "
         "address needs --token)",
     )
-    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    p.add_argument("--port", type=bounded(int, 0, 65535), default=8765, help="port (default 8765)")
     p.add_argument(
         "--media",
         action="append",
@@ -39,10 +40,15 @@ def add_parser(sub) -> None:
         help="secret every request must carry (required with a non-local --host; "
         "or MOVIOLA_STUDIO_TOKEN)",
     )
-    p.add_argument("--max-upload-mb", type=float, default=2048, help="upload size limit (MB)")
+    p.add_argument(
+        "--max-upload-mb",
+        type=bounded(float, 1, 1_000_000),
+        default=2048,
+        help="upload size limit (MB)",
+    )
     p.add_argument(
         "--workers",
-        type=int,
+        type=bounded(int, 1, 64),
         default=1,
         help="jobs run at the same time, each in its own process (default 1)",
     )

@@ -120,7 +120,8 @@ class FaceSwap(Effect):
     def validate(self) -> None:
         if not self.face:
             raise MoviolaError("faceswap: --face PHOTO is required")
-        if self.target not in ("largest", "reference") and not str(self.target).isdigit():
+        track_id = str(self.target).isascii() and str(self.target).isdigit()
+        if self.target not in ("largest", "reference") and not (track_id and len(self.target) < 10):
             raise MoviolaError(
                 "faceswap: --target must be 'largest', 'reference' or a track id (0, 1, ...)"
             )

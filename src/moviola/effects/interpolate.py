@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -216,6 +217,8 @@ class Interpolate(Effect):
             parse_rate,
             None,
             "target frame rate, e.g. 60, 60000/1001, 59.94; duration and audio unchanged",
+            min=Fraction(1, 1000),
+            max=1000,
         ),
         Param(
             "multi",
@@ -310,7 +313,7 @@ class Interpolate(Effect):
             )
         _flow_scale(self.scale)
         if self.model_path is not None:
-            path = Path(self.model_path).expanduser()
+            path = Path(os.path.expanduser(self.model_path))
             if not path.is_file():
                 raise MoviolaError(f"interpolate: model file not found: {path}")
 
@@ -319,7 +322,7 @@ class Interpolate(Effect):
         from moviola.models import ensure
         from moviola.models.runtime import open_session
 
-        path = Path(self.model_path).expanduser() if self.model_path else ensure(MODEL_ID)
+        path = Path(os.path.expanduser(self.model_path)) if self.model_path else ensure(MODEL_ID)
         session = open_session(path)
         if not {"img0", "img1", "scale"} <= set(session.input_names) or not {"flow", "mask"} <= set(
             session.output_names

@@ -94,7 +94,14 @@ class Parallax(DepthEffect):
         Param(
             "seconds", float, 4.0, "length of the clip made from a still image", min=0.01, max=600
         ),
-        Param("fps", parse_rate, Fraction(30), "frame rate of the clip made from a still image"),
+        Param(
+            "fps",
+            parse_rate,
+            Fraction(30),
+            "frame rate of the clip made from a still image",
+            min=1,
+            max=240,
+        ),
         Param(
             "focus",
             float,

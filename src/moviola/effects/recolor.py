@@ -82,6 +82,7 @@ class Recolor(Effect):
             None,
             "an image or a video whose look to match (a video: frames sampled over it)",
             multiple=True,
+            max_items=16,
         ),
         Param("reference_start", parse_time, None, "a video reference: start of the shot to match"),
         Param("reference_end", parse_time, None, "a video reference: end of the shot to match"),

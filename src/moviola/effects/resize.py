@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from moviola.errors import MoviolaError
-from moviola.media.frame import Frame, StreamInfo, even
+from moviola.media.frame import Frame, StreamInfo, even, fit_length
 from moviola.pipeline import Effect, Param, parse_color, register
 
 _INTERPOLATION = {
@@ -67,7 +67,7 @@ class Resize(Effect):
         w, h = info.width, info.height
         self._fit = self.fit
         if self.scale is not None:
-            out_w, out_h = even(w * self.scale), even(h * self.scale)
+            out_w, out_h = fit_length(w * self.scale), fit_length(h * self.scale)
             self._fit = "stretch"
         elif self.width and self.height:
             out_w, out_h = self.width, self.height

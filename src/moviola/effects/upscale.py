@@ -40,7 +40,7 @@ import cv2
 import numpy as np
 
 from moviola.errors import MoviolaError
-from moviola.media.frame import Frame, StreamInfo, even, like, to_float
+from moviola.media.frame import Frame, StreamInfo, even, fit_length, like, to_float
 from moviola.models.runtime.base import Session
 from moviola.pipeline import Effect, Param, register
 
@@ -218,7 +218,7 @@ class Upscale(Effect):
             out = (even(self.height * width / height), self.height)
         else:
             factor = self.scale or native or DEFAULT_SCALE
-            out = (even(width * factor), even(height * factor))
+            out = (fit_length(width * factor), fit_length(height * factor))
         if out[0] < width or out[1] < height:
             raise MoviolaError(
                 f"upscale: {out[0]}x{out[1]} is smaller than the input {width}x{height}; "
@@ -262,7 +262,7 @@ class Upscale(Effect):
     def _open(self, source: str) -> None:
         from moviola.models.runtime import open_session
 
-        if self.model_path is not None and not Path(source).expanduser().is_file():
+        if self.model_path is not None and not Path(os.path.expanduser(source)).is_file():
             raise MoviolaError(f"upscale: model file not found: {source}")
         if self.model_path is None or source.lower().endswith(".param"):
             from moviola.models.runtime.ncnn import import_ncnn

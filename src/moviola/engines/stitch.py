@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import av
 
 from moviola._version import __version__
 from moviola.errors import MoviolaError
+from moviola.media.atomic import commit, make_temp
 from moviola.media.audio import AudioSource, AudioTrack
 from moviola.media.timeline import Timeline
 from moviola.media.writer import resolve_target
@@ -32,15 +32,12 @@ def stitch(
     The output is written to a temporary file beside it and renamed when complete.
     """
     target = resolve_target(output)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.path.stem}.", suffix=f".part{target.path.suffix}", dir=target.path.parent
-    )
-    os.close(fd)
+    tmp: Path | None = make_temp(target.path)
     options = {"movflags": "+use_metadata_tags"} if target.muxer in ("mp4", "mov") else {}
     track = None
     audio_state = "none"
     try:
-        with av.open(tmp, "w", format=target.muxer, options=options) as out:
+        with av.open(str(tmp), "w", format=target.muxer, options=options) as out:
             out.metadata.update(
                 {
                     "software": f"moviola {__version__}",
@@ -93,7 +90,7 @@ def stitch(
                         out.mux(packet)
             if track is not None:
                 track.mux_until(out, None)
-        os.replace(tmp, target.path)
+        commit(tmp, target.path)
         tmp = None
     finally:
         if track is not None:

@@ -22,6 +22,7 @@ from av.filter import Graph
 from av.filter.context import FilterContext
 
 from moviola.errors import MoviolaError
+from moviola.media.probe import announced_end
 from moviola.media.timeline import AudioLayer, Timeline
 
 log = logging.getLogger("moviola")
@@ -57,6 +58,7 @@ class AudioSource:
     stream_index: int | None
     origin: Fraction  # source time (seconds) of the clip's time 0
     timeline: Timeline = Timeline()
+    strict: bool = False  # audio that ends before the container says (truncated) is an error
 
 
 class AudioTrack:
@@ -98,13 +100,14 @@ class AudioTrack:
             self._packets = self._encoded()
         self._next: av.Packet | None = None
         self._done = False
+        self._read_end = Fraction(0)  # source time where the packets read so far end
 
     # -- stream copy ----------------------------------------------------------------------------
     def _copied(self) -> Iterator[av.Packet]:
         assert self._input is not None and self._in_stream is not None  # copy needs the source
         tb = _time_base(self._in_stream)
         shift = round(self.source.origin / tb)
-        for packet in self._input.demux(self._in_stream):
+        for packet in self._source_packets():
             if packet.size == 0 or packet.pts is None:
                 continue
             if (packet.pts - shift + (packet.duration or 0)) * tb <= 0:
@@ -240,20 +243,50 @@ class AudioTrack:
         yield from drain()
 
     def _decoded(self) -> Iterator[av.AudioFrame]:
+        for packet in self._source_packets():
+            try:
+                yield from packet.decode()
+            except av.error.FFmpegError:
+                log.warning("skipped an undecodable audio packet")
+
+    def _source_packets(self) -> Iterator[av.Packet]:
+        """The source audio's packets in file order. Read to the end of the file, they are
+        compared with the duration the container announces (see ``_check_complete``)."""
         assert self._input is not None and self._in_stream is not None
+        tb = _time_base(self._in_stream)
         demux = self._input.demux(self._in_stream)
         while True:
             try:
                 packet = next(demux)
             except StopIteration:
-                return
+                break
             except av.error.FFmpegError:
                 log.warning("audio ended early: the input is damaged")
-                return
-            try:
-                yield from packet.decode()
-            except av.error.FFmpegError:
-                log.warning("skipped an undecodable audio packet")
+                break
+            if packet.pts is not None and packet.size:
+                self._read_end = max(self._read_end, (packet.pts + (packet.duration or 0)) * tb)
+            yield packet
+        self._check_complete()
+
+    def _check_complete(self) -> None:
+        """Warn (fail when ``strict``) when the audio read ends well before the end the container
+        announces for it, within the clip's range: the file was cut short."""
+        assert self._in_stream is not None
+        announced = announced_end(self._in_stream)
+        if announced is None:
+            return
+        wanted = announced
+        if self.timeline.end is not None:
+            wanted = min(wanted, self.source.origin + self.timeline.end)
+        if wanted - self._read_end <= Fraction(1, 5):
+            return
+        message = (
+            f"{self.source.path}: the audio ends at {float(self._read_end):.2f} s of the "
+            f"{float(announced):.2f} s the container announces; the file looks truncated"
+        )
+        if self.source.strict:
+            raise MoviolaError(message + " (--strict)")
+        log.warning("%s", message)
 
     # -- muxing ---------------------------------------------------------------------------------
     def mux_until(self, output: OutputContainer, until: Fraction | None) -> None:

@@ -4,11 +4,16 @@ checks that turn an output path and options into a Target (container and codec).
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from moviola.errors import MoviolaError
+from moviola.media.atomic import final_path
+
+log = logging.getLogger("moviola")
+_SAID: set[str] = set()  # outputs whose missing extension was already reported
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,15 @@ class Codec:
     profile: str | None = None
     tag: str | None = None
     even_size: bool = True  # chroma subsampled: width and height must be even
+    crf_range: tuple[int, int] | None = None  # the values --crf takes (None: no --crf)
+    presets: tuple[str, ...] | None = None  # the values --preset takes (None: no --preset)
+
+
+# x264's and x265's preset names, fastest first.
+_X26X_PRESETS = (
+    "ultrafast", "superfast", "veryfast", "faster", "fast",
+    "medium", "slow", "slower", "veryslow", "placebo",
+)  # fmt: skip
 
 
 CODECS: dict[str, Codec] = {
@@ -35,6 +49,8 @@ CODECS: dict[str, Codec] = {
             "yuv420p",
             deep_pix_fmt="yuv420p10le",
             options={"crf": "18", "preset": "medium"},
+            crf_range=(0, 51),
+            presets=_X26X_PRESETS,
         ),
         Codec(
             "h265",
@@ -44,6 +60,8 @@ CODECS: dict[str, Codec] = {
             deep_pix_fmt="yuv420p10le",
             options={"crf": "20", "preset": "medium", "x265-params": "log-level=error"},
             tag="hvc1",
+            crf_range=(0, 51),
+            presets=_X26X_PRESETS,
         ),
         Codec(
             "prores",
@@ -72,6 +90,7 @@ CODECS: dict[str, Codec] = {
             alpha_pix_fmt="yuva420p",
             options={"crf": "32", "b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"},
             preset_option=None,
+            crf_range=(0, 63),
         ),
         Codec(
             "av1",
@@ -79,6 +98,8 @@ CODECS: dict[str, Codec] = {
             "yuv420p",
             deep_pix_fmt="yuv420p10le",
             options={"crf": "35", "preset": "8"},
+            crf_range=(1, 63),
+            presets=tuple(str(n) for n in range(-1, 14)),  # SVT-AV1: -1 (its default) to 13
         ),
         Codec(
             "ffv1",
@@ -191,31 +212,72 @@ class Target:
     sequence_pattern: str | None = None  # file name pattern inside the folder
 
 
-def resolve_target(path: str | os.PathLike, codec: str | None = None) -> Target:
-    """Check an output path and choose the container and codec. Raises MoviolaError."""
+def resolve_target(
+    path: str | os.PathLike,
+    codec: str | None = None,
+    *,
+    crf: int | None = None,
+    preset: str | None = None,
+) -> Target:
+    """Check an output path (and the encoder's ``crf`` and ``preset``) and choose the container
+    and codec. Raises MoviolaError.
+
+    A path ending in ``/`` (or naming an existing folder, or holding a ``%d`` pattern) is a PNG
+    sequence; any other path needs an extension that names its format.
+    """
+    target = _target(path, codec, check_folder=True)
+    check_encoder(target, crf, preset)
+    return target
+
+
+def check_encoding(
+    path: str | os.PathLike,
+    codec: str | None = None,
+    *,
+    crf: int | None = None,
+    preset: str | None = None,
+) -> None:
+    """``resolve_target``'s checks of the format, codec, ``crf`` and ``preset`` of an output
+    named like ``path``, without those of its folder (which may not exist yet)."""
+    check_encoder(_target(path, codec, check_folder=False), crf, preset)
+
+
+def _target(path: str | os.PathLike, codec: str | None, *, check_folder: bool) -> Target:
     text = str(path)
     p = Path(text)
     if codec is not None:
         codec = ALIASES.get(codec.lower(), codec.lower())
         if codec not in CODECS:
             raise MoviolaError(f"unknown codec {codec!r}; choose from {', '.join(codec_choices())}")
-    if text.endswith(("/", os.sep)) or "%" in p.name or (p.suffix == "" and not p.is_file()):
-        if "%" in p.name:
-            folder, pattern = p.parent, p.name
-        else:
-            folder, pattern = p, PNG_NAME
-        if codec not in (None, "png"):
-            raise MoviolaError(f"an image sequence is written as PNG, not {codec}")
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise MoviolaError(
-                f"output folder for the PNG sequence exists and is not empty: {folder}"
-            )
-        _check_writable(folder.parent)
-        return Target(folder, "image2", "png", pattern)
+    if text.endswith(("/", os.sep)) or "%" in p.name or (p.suffix == "" and p.is_dir()):
+        return _sequence_target(p, codec, check_folder)
+    if p.suffix == "":  # said, not silent: a name without a format is a PNG sequence folder
+        if check_folder and str(p) not in _SAID:  # (an output is resolved more than once)
+            _SAID.add(str(p))
+            log.warning("%s has no extension: writing a PNG sequence into %s/", p, p)
+        return _sequence_target(p, codec, check_folder)
+    return _file_target(p, codec, check_folder)
+
+
+def _sequence_target(p: Path, codec: str | None, check_folder: bool) -> Target:
+    if "%" in p.name:
+        folder, pattern = p.parent, p.name
+    else:
+        folder, pattern = p, PNG_NAME
+    if codec not in (None, "png"):
+        raise MoviolaError(f"an image sequence is written as PNG, not {codec}")
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise MoviolaError(f"output folder for the PNG sequence exists and is not empty: {folder}")
+    if check_folder:
+        _check_writable(final_path(folder).parent)
+    return Target(folder, "image2", "png", pattern)
+
+
+def _file_target(p: Path, codec: str | None, check_folder: bool) -> Target:
     ext = p.suffix.lower()
     if ext not in CONTAINERS:
         raise MoviolaError(
-            f"unknown output format {ext or '(no extension)'!r}; use one of "
+            f"unknown output format {ext!r}; use one of "
             f"{', '.join(sorted(CONTAINERS))} or a folder (out/) for a PNG sequence"
         )
     if p.is_dir():
@@ -223,8 +285,47 @@ def resolve_target(path: str | os.PathLike, codec: str | None = None) -> Target:
     muxer, _default, _alpha_default, allowed = CONTAINERS[ext]
     if codec is not None and codec not in allowed:
         raise MoviolaError(f"{ext} cannot hold {codec}; it takes {', '.join(sorted(allowed))}")
-    _check_writable(p.parent)
+    if check_folder:
+        _check_writable(final_path(p).parent)
     return Target(p, muxer, codec)
+
+
+def check_encoder(target: Target, crf: int | None, preset: str | None) -> None:
+    """Refuse a ``crf`` or ``preset`` that the target's codec does not take, with one line.
+    Without a chosen codec, the container's defaults (with and without alpha) are checked;
+    a codec that takes no --crf or --preset at all is refused when the first frame decides."""
+    if target.codec is not None:
+        keys = [target.codec]
+    else:
+        _muxer, default, alpha_default, _ = CONTAINERS[target.path.suffix.lower()]
+        keys = [default, alpha_default]
+    for codec in {CODECS[k].key: CODECS[k] for k in keys}.values():
+        check_codec_options(codec, crf, preset, strict=False)
+
+
+def check_codec_options(
+    codec: Codec, crf: int | None, preset: str | None, *, strict: bool = True
+) -> None:
+    """Refuse a ``crf`` outside ``codec``'s range or a ``preset`` it does not know; with
+    ``strict``, also one it takes no --crf or --preset at all."""
+    if crf is not None:
+        if codec.crf_range is None:
+            if strict:
+                raise MoviolaError(f"--crf does not apply to {codec.key}")
+        elif isinstance(crf, bool) or not isinstance(crf, int):
+            raise MoviolaError(f"--crf must be a whole number, not {crf!r}")
+        elif not codec.crf_range[0] <= crf <= codec.crf_range[1]:
+            lo, hi = codec.crf_range
+            raise MoviolaError(f"--crf {crf} is out of range for {codec.key}: use {lo} to {hi}")
+    if preset is not None:
+        if codec.presets is None:
+            if strict:
+                raise MoviolaError(f"--preset does not apply to {codec.key}")
+        elif str(preset) not in codec.presets:
+            raise MoviolaError(
+                f"--preset {preset} is not a preset of {codec.key}; use one of "
+                f"{', '.join(codec.presets)}"
+            )
 
 
 def _check_writable(folder: Path) -> None:

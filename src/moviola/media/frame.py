@@ -9,6 +9,8 @@ from fractions import Fraction
 import cv2
 import numpy as np
 
+from moviola.errors import MoviolaError
+
 
 @dataclass(slots=True)
 class Frame:
@@ -51,6 +53,37 @@ class Frame:
 def even(value: float) -> int:
     """A length rounded to the nearest even number (at least 2): what 4:2:0 encoders need."""
     return max(2, int(round(value / 2)) * 2)
+
+
+def fit_length(value: float) -> int:
+    """A computed length (a scaled width, a height kept in proportion): exact when it comes
+    out whole (a 3x5 picture at scale 1 stays 3x5; the writer pads for codecs that need even
+    sizes, and says so), else the nearest even number (what 4:2:0 encoders take as it is)."""
+    whole = round(value)
+    if abs(value - whole) < 1e-9:
+        return max(1, int(whole))
+    return even(value)
+
+
+# The largest frame moviola reads or makes: 16384 pixels a side (16K), 2**27 pixels in all
+# (16384x8192). Larger pictures are refused with one line rather than run out of memory.
+MAX_SIDE = 16384
+MAX_PIXELS = 2**27
+
+
+def check_size(width: int, height: int, what: str) -> None:
+    """Refuse a picture size that is unknown (0), or larger than moviola handles; ``what``
+    names the file or the effect in the one-line message."""
+    if width <= 0 or height <= 0:
+        raise MoviolaError(
+            f"{what}: the picture size is unreadable ({width}x{height}): the header is damaged "
+            "or claims a size too large to decode"
+        )
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise MoviolaError(
+            f"{what}: {width}x{height} is larger than moviola handles (at most {MAX_SIDE} "
+            f"pixels a side and {MAX_PIXELS // 1_000_000} megapixels)"
+        )
 
 
 def cover(

@@ -12,7 +12,7 @@ import av
 from av.audio.stream import AudioStream
 from av.container import InputContainer
 from av.error import FFmpegError
-from av.stream import Disposition
+from av.stream import Disposition, Stream
 from av.video.stream import VideoStream
 
 from moviola.errors import MoviolaError
@@ -172,6 +172,27 @@ def _stream_time(stream, value: int | None) -> Fraction | None:
     return value * Fraction(stream.time_base)
 
 
+def announced_end(stream: Stream) -> Fraction | None:
+    """Where the container says ``stream`` ends (source seconds): its start plus its own
+    duration (MP4's index, Matroska's per-track DURATION tag); None when it gives none for the
+    stream itself. Decoding that stops well before it means a truncated file."""
+    start = _stream_time(stream, stream.start_time) or Fraction(0)
+    length = _stream_time(stream, stream.duration) if stream.duration else None
+    if length is None:
+        tag = stream.metadata.get("DURATION") or stream.metadata.get("duration")
+        length = _timecode(tag) if tag else None
+    return None if length is None else start + length
+
+
+def _timecode(text: str) -> Fraction | None:
+    """ "HH:MM:SS.fffffffff" (Matroska's DURATION tag) in seconds, or None."""
+    try:
+        hours, minutes, seconds = text.strip().split(":")
+        return (int(hours) * 60 + int(minutes)) * 60 + Fraction(seconds[:20])
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
 def open_input(path: str | os.PathLike) -> InputContainer:
     """Open a media file for reading, turning every failure into one clear MoviolaError."""
     p = Path(path)
@@ -317,8 +338,8 @@ def _video_info(container: InputContainer, stream: VideoStream) -> VideoInfo:
     return VideoInfo(
         index=stream.index,
         codec=cc.name,
-        width=cc.width,
-        height=cc.height,
+        width=cc.width or (frame.width if frame is not None else 0),
+        height=cc.height or (frame.height if frame is not None else 0),
         rate=rate,
         time_base=Fraction(stream.time_base),
         variable_rate=variable,

@@ -15,8 +15,8 @@ from av.error import FFmpegError
 from av.video.stream import VideoStream
 
 from moviola.errors import MoviolaError
-from moviola.media.frame import ColorTags, Frame, StreamInfo
-from moviola.media.probe import MediaInfo, VideoInfo, open_input, probe
+from moviola.media.frame import ColorTags, Frame, StreamInfo, check_size
+from moviola.media.probe import MediaInfo, VideoInfo, announced_end, open_input, probe
 from moviola.media.time import parse_time
 
 log = logging.getLogger("moviola")
@@ -62,10 +62,13 @@ class VideoReader:
         self.strict = strict
         self.skipped = 0
         self.decoded = 0
+        self.missing = 0  # frames the container announced that could not be read (truncated)
+        self._past_end = False
         self.info: MediaInfo = probe(path)
         if not self.info.video:
             kind = "audio-only" if self.info.audio else "without a video stream"
             raise MoviolaError(f"input is {kind}, there are no video frames to process: {path}")
+        check_size(self.info.video[0].width, self.info.video[0].height, str(path))
         self._container = open_input(path)
         self.video: VideoInfo = self.info.video[0]
         stream = self._container.streams[self.video.index]
@@ -149,6 +152,7 @@ class VideoReader:
     def __iter__(self) -> Iterator[Frame]:
         """Frames in presentation order; each frame's duration is the gap to the next one."""
         pending: Frame | None = None
+        last_end = Fraction(0)
         for frame in self._decoded():
             if pending is not None:
                 if frame.time <= pending.time:
@@ -159,6 +163,7 @@ class VideoReader:
         if pending is not None:
             if self.end is not None:
                 pending.duration = min(pending.duration, self.end - self.start - pending.time)
+            last_end = pending.end
             yield pending
         if self.decoded == 0:
             raise MoviolaError(
@@ -167,6 +172,41 @@ class VideoReader:
             )
         if self.skipped:
             log.warning("skipped %d undecodable video packet(s) in %s", self.skipped, self.path)
+        self._check_complete(last_end)
+
+    def _check_complete(self, last_end: Fraction) -> None:
+        """Compare where decoding stopped with where the container says the video ends: a file
+        cut short (its index still announcing every frame) is reported with the count of frames
+        read, and refused with ``strict``."""
+        announced = None if self._past_end else self._announced_end()
+        rate = self.video.rate
+        if announced is None or announced - last_end <= max(3 / rate, Fraction(1, 10)):
+            return
+        whole = self.start == 0 and self.end is None and self.video.frames
+        expected = (
+            self.video.frames if whole else self.decoded + round((announced - last_end) * rate)
+        )
+        expected = max(expected or 0, self.decoded + 1)
+        self.missing = expected - self.decoded
+        message = (
+            f"{self.path} ends early: decoded {self.decoded} of the {expected} frames the "
+            f"container announces ({float(last_end):.2f} s of {float(announced):.2f} s); "
+            "the file looks truncated"
+        )
+        if self.strict:
+            raise MoviolaError(message + " (--strict)")
+        log.warning("%s", message)
+
+    def _announced_end(self) -> Fraction | None:
+        """Where the container says the video stream ends, on this reader's time line (0 at
+        ``start``); None when it gives no duration for the stream itself."""
+        end = announced_end(self._stream)
+        if end is None:
+            return None
+        end -= self.origin + self.start
+        if self.end is not None:
+            end = min(end, self.end - self.start)
+        return end
 
     def _decoded(self) -> Iterator[Frame]:
         stream = self._stream
@@ -182,6 +222,7 @@ class VideoReader:
             if t < first:
                 continue
             if last is not None and t >= last:
+                self._past_end = True  # the stream goes on: nothing is missing before ``end``
                 break
             self.decoded += 1
             dur = frame.duration * tb if frame.duration else nominal

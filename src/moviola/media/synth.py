@@ -51,6 +51,8 @@ class ClipSpec:
 
     variable_rate: frame intervals alternate between 1x and 2x the nominal interval.
     alpha: frames carry an alpha channel (a transparent left half), for codecs that keep it.
+    options: the video encoder's options; container_options: the muxer's
+    (``{"movflags": "+faststart"}`` puts an MP4's index at the front).
     """
 
     width: int = 320
@@ -67,6 +69,7 @@ class ClipSpec:
     variable_rate: bool = False
     alpha: bool = False
     options: dict | None = None
+    container_options: dict | None = None
 
 
 def make_clip(
@@ -81,7 +84,7 @@ def make_clip(
     rate = Fraction(spec.rate)
     tick = 1 / rate
     time_base = Fraction(1, 90000) if spec.variable_rate else tick
-    out = av.open(str(path), "w")
+    out = av.open(str(path), "w", options=dict(spec.container_options or {}))
     stream = _video_stream(out, spec, rate, time_base)
     audio_stream = None
     if spec.audio:

@@ -6,6 +6,7 @@ so "29.97" means 30000/1001 everywhere and a timecode is read the same way by ev
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from moviola.errors import MoviolaError
@@ -19,8 +20,15 @@ _RATE_NAMES = {
 }
 
 
+# The latest time a user may name: a year, in seconds. Later times are typing mistakes, and in
+# a stream's ticks they would overflow the 64-bit timestamps FFmpeg seeks with.
+MAX_TIME = Fraction(366 * 24 * 3600)
+
+
 def parse_time(value: str | float | Fraction | None) -> Fraction | None:
-    """Seconds ("12.5", "1001/30000") or a timecode ("01:02:03.5", "02:03") to an exact Fraction."""
+    """Seconds ("12.5", "1001/30000") or a timecode ("01:02:03.5", "02:03") to an exact Fraction.
+
+    Negative times and times past :data:`MAX_TIME` (a year) raise MoviolaError."""
     if value is None or value == "":
         return None
     if isinstance(value, Fraction):
@@ -36,16 +44,18 @@ def parse_time(value: str | float | Fraction | None) -> Fraction | None:
                     raise ValueError
                 seconds = Fraction(0)
                 for part in parts:
-                    seconds = seconds * 60 + Fraction(part)
+                    seconds = seconds * 60 + exact(part)
                 result = seconds
             else:
-                result = Fraction(text)
+                result = exact(text)
         except (ValueError, ZeroDivisionError):
             raise MoviolaError(
                 f"not a time: {value!r} (use seconds like 12.5 or a timecode like 00:01:02.5)"
             ) from None
     if result < 0:
         raise MoviolaError(f"time must not be negative: {value!r}")
+    if result > MAX_TIME:
+        raise MoviolaError(f"time out of range: {value!r} (at most {MAX_TIME} s, a year)")
     return result
 
 
@@ -58,7 +68,7 @@ def parse_rate(text: str | float | Fraction) -> Fraction:
         if raw in _RATE_NAMES:
             return _RATE_NAMES[raw]
         try:
-            value = Fraction(raw)
+            value = exact(raw)
         except (ValueError, ZeroDivisionError):
             raise MoviolaError(f"not a frame rate: {text!r} (e.g. 25, 30000/1001, 29.97)") from None
         if "." in raw and "/" not in raw:
@@ -76,9 +86,24 @@ def parse_fraction(text: str | float | Fraction) -> Fraction:
     if isinstance(text, Fraction):
         return text
     try:
-        return Fraction(str(text).strip())
+        return exact(str(text))
     except (ValueError, ZeroDivisionError):
         raise MoviolaError(f"not a number: {text!r}") from None
+
+
+_EXPONENT = re.compile(r"[eE]\s*([+-]?\d+)")
+
+
+def exact(text: str) -> Fraction:
+    """``Fraction(text)``, but refusing (ValueError) text longer than 100 characters or with an
+    exponent past 400: ``Fraction("1e999999999")`` would compute for minutes."""
+    text = text.strip()
+    if len(text) > 100:
+        raise ValueError("too long")
+    exponent = _EXPONENT.search(text)
+    if exponent and abs(int(exponent.group(1))) > 400:
+        raise ValueError("exponent too large")
+    return Fraction(text)
 
 
 def _is_finite(value: float) -> bool:

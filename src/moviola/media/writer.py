@@ -10,7 +10,6 @@ import contextlib
 import logging
 import os
 import shutil
-import tempfile
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -25,12 +24,14 @@ from av.video.stream import VideoStream
 
 from moviola._version import __version__
 from moviola.errors import MoviolaError
+from moviola.media.atomic import commit, final_path, make_temp
 from moviola.media.audio import AudioSource, AudioTrack
 from moviola.media.formats import (
     CODECS,
     CONTAINERS,
     Codec,
     Target,
+    check_codec_options,
     codec_choices,
     resolve_target,
     same_file,
@@ -72,7 +73,7 @@ class VideoWriter:
         metadata: dict | None = None,
         threads: int = 0,
     ) -> None:
-        self.target = resolve_target(path, codec)
+        self.target = resolve_target(path, codec, crf=crf, preset=preset)
         self.info = info
         self.crf = crf
         self.preset = preset
@@ -96,6 +97,12 @@ class VideoWriter:
         self._alpha = False  # frames are encoded with alpha (set when the first frame opens)
         self._deep = False  # frames are encoded with more than 8 bits
         self._is_yuv = False  # the encoder takes YUV (converted with the stream's colour tags)
+        # What the output changed or lacks (alpha dropped, odd size padded, no audio): logged
+        # once it is complete, so that a run that fails says one thing, its error.
+        self._notes: list[tuple[int, str, tuple]] = []
+
+    def _note(self, level: int, message: str, *args: object) -> None:
+        self._notes.append((level, message, args))
 
     # -- opening --------------------------------------------------------------------------------
     def _open(self, frame: Frame) -> None:
@@ -120,9 +127,13 @@ class VideoWriter:
         if alpha and codec.alpha_pix_fmt is None:
             flatten = frame.meta.get("flatten_color")
             if flatten is not None:
-                log.info("%s does not carry alpha: composited over %s", key, flatten)
+                self._note(
+                    logging.INFO, "%s does not carry alpha: composited over %s", key, flatten
+                )
             else:
-                log.warning("%s does not carry alpha: the alpha channel is dropped", key)
+                self._note(
+                    logging.WARNING, "%s does not carry alpha: the alpha channel is dropped", key
+                )
         if alpha and codec.alpha_pix_fmt:
             pix_fmt = codec.alpha_pix_fmt
         elif deep and codec.deep_pix_fmt:
@@ -138,34 +149,29 @@ class VideoWriter:
         height, width = frame.image.shape[:2]
         if codec.even_size and (width % 2 or height % 2):
             self._pad = (height % 2, width % 2)
-            log.info(
-                "odd size %dx%d padded to %dx%d for %s",
+            self._note(
+                logging.WARNING,
+                "odd size %dx%d padded to %dx%d (an edge pixel repeated): %s needs even sides; "
+                "ffv1, prores4444 or png keep it exact",
                 width,
                 height,
                 width + self._pad[1],
                 height + self._pad[0],
-                pix_fmt,
+                codec.key,
             )
         return width + self._pad[1], height + self._pad[0]
 
     def _make_temp(self) -> tuple[Path, str]:
-        """Create the temporary file (or folder) beside the target; returns it and what to open."""
+        """Create the temporary file (or folder) beside the target; returns it and what to open.
+        Its mode follows the umask; ``close`` gives it the mode of a file it replaces."""
         target = self.target
         if target.sequence_pattern:
-            self._tmp = Path(
-                tempfile.mkdtemp(
-                    prefix=f".{target.path.name}.", suffix=".part", dir=target.path.parent
-                )
+            self._tmp = make_temp(
+                target.path, prefix=f".{target.path.name}.", suffix=".part", directory=True
             )
             return self._tmp, str(self._tmp / target.sequence_pattern)
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.path.stem}.",
-            suffix=f".part{target.path.suffix}",
-            dir=target.path.parent,
-        )
-        os.close(fd)
-        self._tmp = Path(tmp)
-        return self._tmp, tmp
+        self._tmp = make_temp(target.path)
+        return self._tmp, str(self._tmp)
 
     def _open_container(self, out_name: str) -> OutputContainer:
         target = self.target
@@ -223,13 +229,10 @@ class VideoWriter:
     def _encoder_options(self, key: str, codec: Codec) -> dict[str, str]:
         """The codec's options with --crf and --preset applied. Raises MoviolaError."""
         options = dict(codec.options)
-        if self.crf is not None:
-            if not codec.crf_option:
-                raise MoviolaError(f"--crf does not apply to {key}")
+        check_codec_options(codec, self.crf, self.preset)
+        if self.crf is not None and codec.crf_option:
             options[codec.crf_option] = str(self.crf)
-        if self.preset is not None:
-            if not codec.preset_option:
-                raise MoviolaError(f"--preset does not apply to {key}")
+        if self.preset is not None and codec.preset_option:
             options[codec.preset_option] = str(self.preset)
         if key == "vp9" and self._alpha:
             options["auto-alt-ref"] = "0"
@@ -241,7 +244,8 @@ class VideoWriter:
         if self.audio_source is None or not self.audio_source.timeline.has_audio:
             return
         if target.muxer in ("gif", "webp") or self.still:
-            log.warning(
+            self._note(
+                logging.WARNING,
                 "%s cannot carry audio: the audio is not written",
                 target.path.suffix.lstrip(".") if self.still else target.muxer,
             )
@@ -253,7 +257,8 @@ class VideoWriter:
         try:
             self._audio = AudioTrack(self.audio_source, self._audio_out)
         except (ValueError, FFmpegError) as exc:
-            log.warning(
+            self._note(
+                logging.WARNING,
                 "the audio cannot be written to %s (%s): audio dropped",
                 target.path.suffix,
                 exc,
@@ -379,16 +384,16 @@ class VideoWriter:
         finally:
             if self._audio is not None:
                 self._audio.close()
-        target = self.target.path
         assert self._tmp is not None  # made when the first frame opened the output
-        if self.target.sequence_pattern:
-            if target.exists():
-                target.rmdir()  # checked empty when resolved
-            os.replace(self._tmp, target)
-        else:
-            os.replace(self._tmp, target)
+        final = self.target.path
+        if self.target.sequence_pattern and final_path(final).is_dir():
+            final_path(final).rmdir()  # checked empty when resolved
+        commit(self._tmp, final)
         self._tmp = None
-        return target
+        for level, message, args in self._notes:
+            log.log(level, message, *args)
+        self._notes.clear()
+        return final
 
     def abort(self) -> None:
         """Drop everything written so far; the target is left as it was."""

@@ -63,7 +63,7 @@ def parse_path(text: str) -> str:
     """A path to an existing file or folder (``~`` expanded)."""
     path = os.path.expanduser(str(text).strip())
     if not os.path.exists(path):
-        raise MoviolaError(f"no such file: {text}")
+        raise MoviolaError(f"no such file: {shown(text, 300)}")
     return path
 
 
@@ -142,6 +142,7 @@ class Param:
     max: float | Fraction | None = None
     choices: Sequence[str] | None = None
     multiple: bool = False  # repeatable (--reference A --reference B): the value is a tuple
+    max_items: int = 64  # the most values a repeatable parameter takes
     kind: str | None = None  # how front ends treat the value: one of KINDS, or None
 
     def __post_init__(self) -> None:
@@ -169,6 +170,10 @@ class Param:
             return None
         if self.multiple:
             items = value if isinstance(value, list | tuple) else [value]
+            if len(items) > self.max_items:
+                raise MoviolaError(
+                    f"{self.name}: {len(items)} values given; it takes at most {self.max_items}"
+                )
             return tuple(self._parse_one(item) for item in items)
         return self._parse_one(value)
 
@@ -179,13 +184,17 @@ class Param:
         except MoviolaError as exc:
             raise MoviolaError(f"{self.name}: {exc}") from None
         except (ValueError, TypeError, OverflowError):
-            raise MoviolaError(f"{self.name}: expected {self.type_name}, got {value!r}") from None
+            raise MoviolaError(
+                f"{self.name}: expected {self.type_name}, got {shown(value)}"
+            ) from None
         if self.choices is not None and result not in self.choices:
-            raise MoviolaError(f"{self.name}: {value!r} is not one of {', '.join(self.choices)}")
+            raise MoviolaError(
+                f"{self.name}: {shown(value)} is not one of {', '.join(self.choices)}"
+            )
         if self.min is not None and result < self.min:
-            raise MoviolaError(f"{self.name}: {value} is below the minimum {self.min}")
+            raise MoviolaError(f"{self.name}: {shown(value)} is below the minimum {self.min}")
         if self.max is not None and result > self.max:
-            raise MoviolaError(f"{self.name}: {value} is above the maximum {self.max}")
+            raise MoviolaError(f"{self.name}: {shown(value)} is above the maximum {self.max}")
         return result
 
     def text(self, value: Any) -> str | list[str] | None:
@@ -223,6 +232,14 @@ class Param:
         if self.kind is not None:
             out["kind"] = self.kind
         return out
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A value as a one-line message shows it: numbers as they are, other values quoted (so
+    that a line break stays visible as \\n), long ones cut."""
+    plain_text = isinstance(value, str) and value.isprintable() and value.strip() == value != ""
+    text = str(value) if plain_text or isinstance(value, int | float | Fraction) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def plain(value: Any) -> Any:

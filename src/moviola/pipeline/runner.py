@@ -19,7 +19,7 @@ from typing import Any
 
 from moviola.errors import MoviolaError
 from moviola.media.audio import AudioSource
-from moviola.media.frame import Frame, StreamInfo
+from moviola.media.frame import Frame, StreamInfo, check_size
 from moviola.media.reader import VideoReader
 from moviola.media.timeline import Timeline
 from moviola.media.writer import VideoWriter, resolve_target, same_file
@@ -72,14 +72,21 @@ class RunResult:
 class Chain:
     """Pushes frames through effects in order, batching where an effect asks for batches."""
 
-    def __init__(self, effects: list[Effect]) -> None:
+    def __init__(self, effects: list[Effect], cancel: threading.Event | None = None) -> None:
         self.effects = effects
+        self.cancel = cancel  # set: every effect stops taking frames (checked between frames)
         self._buffers: list[list[Frame]] = [[] for _ in effects]
 
     def configure(self, info: StreamInfo) -> StreamInfo:
+        """Configure each effect in turn; refuses a stage whose frames would be larger than
+        moviola handles (``media.frame.MAX_SIDE``) before any frame is made."""
         for effect in self.effects:
             info = effect.configure(info)
+            check_size(info.width, info.height, f"{effect.name}: its output")
         return info
+
+    def _cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
 
     def timeline(self, timeline: Timeline) -> Timeline:
         for effect in self.effects:
@@ -96,6 +103,8 @@ class Chain:
         effect, buffer = self.effects[start], self._buffers[start]
         size = max(1, effect.batch_size)
         for frame in frames:
+            if self._cancelled():  # an effect making many frames (or dropping them) stops here
+                return
             buffer.append(frame)
             if len(buffer) >= size:
                 batch = buffer[:size]
@@ -105,6 +114,8 @@ class Chain:
     def finish(self) -> Iterator[Frame]:
         """Flush every effect in order, pushing what each still held through the rest."""
         for i, effect in enumerate(self.effects):
+            if self._cancelled():
+                return
             held, self._buffers[i] = self._buffers[i], []
             if held:
                 yield from self.push(effect.process_batch(held), i + 1)
@@ -150,13 +161,14 @@ def run(
     ``options`` (a :class:`RunOptions`) or keyword arguments named like its fields set how.
     """
     opts = RunOptions.of(options, **changes)
-    resolve_target(output, opts.codec)  # fail on a bad output before any work
+    resolve_target(output, opts.codec, crf=opts.crf, preset=opts.preset)  # fail before any work
     if same_file(source, output):
         raise MoviolaError(f"output is the input file: {output} (choose another name)")
     reader = open_reader(
         source, start=opts.start, end=opts.end, strict=opts.strict, dtype=opts.dtype
     )
-    chain = Chain(effects)
+    opts = RunOptions.of(opts, cancel=opts.cancel or threading.Event())
+    chain = Chain(effects, opts.cancel)
     writer = None
     try:
         info = chain.configure(reader.stream_info)
@@ -166,7 +178,9 @@ def run(
         heard = reader.info.audio and timeline.audio == "keep"
         if opts.audio and (heard or timeline.layers):
             index = reader.info.audio[0].index if heard else None  # None: only added sound
-            audio_source = AudioSource(str(source), index, reader.origin, timeline)
+            audio_source = AudioSource(
+                str(source), index, reader.origin, timeline, strict=opts.strict
+            )
         elif reader.info.audio:
             audio_state = "dropped"
         tags = output_tags(reader.info.tags, effects)

@@ -36,7 +36,7 @@ class GeneratorModel:
         if model is None:
             source: str | Path = BUILTIN
         else:
-            source = Path(model).expanduser()
+            source = Path(os.path.expanduser(model))
             if not source.is_file():
                 raise MoviolaError(f"generator model not found: {model}")
             if source.suffix.lower() != ".onnx":

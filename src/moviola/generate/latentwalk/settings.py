@@ -7,6 +7,7 @@ walk"); :meth:`WalkSettings.validated` checks it and resolves the defaults into
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -180,7 +181,7 @@ class WalkSettings:
     def _check_sources(self) -> None:
         if self.bpm is not None and not self.audio:
             raise MoviolaError("--bpm needs --audio")
-        if self.audio is not None and not Path(self.audio).expanduser().is_file():
+        if self.audio is not None and not Path(os.path.expanduser(self.audio)).is_file():
             raise MoviolaError(f"audio file not found: {self.audio}")
         if self.upscale is not None:
             from moviola.pipeline import registry

@@ -69,7 +69,7 @@ def _factory(path: Path) -> SessionFactory:
 def _resolve(model: str | os.PathLike[str]) -> Path:
     if isinstance(model, str) and is_registered(model):
         return ensure(model)
-    p = Path(model).expanduser()
+    p = Path(os.path.expanduser(model))
     if not p.is_file():
         raise MoviolaError(f"no registered model or model file named '{model}'")
     return p
