@@ -58,3 +58,35 @@ def real_footage() -> Path:
 def megamind() -> Path:
     """Megamind.avi (animation, 720x528, MPEG-4 with packed B-frames, AC-3 audio)."""
     return _sample("Megamind.avi")
+
+
+# -- markers (registered in pyproject.toml) ---------------------------------------------------
+# Files whose tests need model files from the store, and the browser tests. `slow` marks the
+# tests that took over about 15 s on a 2-core laptop (pytest --durations), so that
+# `pytest -m "not slow"` is a quick run.
+MODEL_FILES = {
+    "test_describe.py",
+    "test_embed.py",
+    "test_export.py",
+    "test_faces.py",
+    "test_interpolate.py",
+    "test_latentwalk.py",
+    "test_matte.py",
+    "test_puppet.py",
+    "test_search.py",
+    "test_shots.py",
+    "test_upscale.py",
+}
+BROWSER_FILES = {"test_studio_browser.py"}
+SLOW_FILES = {"test_studio_browser.py", "test_memory.py", "test_engines.py"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        name = item.path.name
+        if name in MODEL_FILES:
+            item.add_marker(pytest.mark.models)
+        if name in BROWSER_FILES:
+            item.add_marker(pytest.mark.browser)
+        if name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
