@@ -62,7 +62,7 @@ def megamind() -> Path:
 
 # -- markers (registered in pyproject.toml) ---------------------------------------------------
 # Files whose tests need model files from the store, and the browser tests. `slow` marks the
-# tests that took over about 15 s on a 2-core laptop (pytest --durations), so that
+# tests that took about 9 s or more on a 2-core laptop (pytest --durations=25), so that
 # `pytest -m "not slow"` is a quick run.
 MODEL_FILES = {
     "test_describe.py",
@@ -79,6 +79,11 @@ MODEL_FILES = {
 }
 BROWSER_FILES = {"test_studio_browser.py"}
 SLOW_FILES = {"test_studio_browser.py", "test_memory.py", "test_engines.py"}
+SLOW_TESTS = {
+    "test_ctrl_c_and_termination_leave_no_output",
+    "test_resize_fps_chain_real",
+    "test_memory_does_not_grow_with_duration",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -88,5 +93,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.models)
         if name in BROWSER_FILES:
             item.add_marker(pytest.mark.browser)
-        if name in SLOW_FILES:
+        if name in SLOW_FILES or item.originalname in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
