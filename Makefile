@@ -19,7 +19,8 @@ samples/vtest.avi samples/Megamind.avi samples/tree.avi:
 demo: setup samples
 	bash scripts/demo.sh
 
-test: setup samples
+# Lint first: format, complexity and the type checker must be clean before the tests run.
+test: setup samples lint
 	$(PY) -m pytest -q
 
 bench: setup samples
@@ -46,6 +47,8 @@ studio: setup samples
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/basedpyright
 
 format: setup
 	$(VENV)/bin/ruff format src tests bench

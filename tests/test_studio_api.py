@@ -214,7 +214,7 @@ def test_traversal_in_urls_and_jobs(studio, footage):
             "/api/jobs",
             {"input": f"{root}/short.mp4", "effects": [{"name": effect, "params": params}]},
         )
-        assert status == 400 and b"media folders" in body, body
+        assert status == 403 and b"media folders" in body, body
 
 
 def test_path_rules_directly(tmp_path):

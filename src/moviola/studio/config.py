@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from moviola.errors import MoviolaError
 
+STRONG_TOKEN = 16  # characters; a shorter token is taken with a warning
+
 
 @dataclass
 class StudioConfig:
@@ -40,5 +42,21 @@ def check_config(config: StudioConfig) -> None:
             f"--host {config.host} makes the studio reachable from other machines: give a "
             "--token (or set MOVIOLA_STUDIO_TOKEN); every request must then carry it"
         )
-    if config.token is not None and len(config.token) < 8:
-        raise MoviolaError("the token must have at least 8 characters")
+    token = config.token
+    if token is not None:
+        if not token.strip():
+            raise MoviolaError("the token is blank: give one of 16 characters or more")
+        if any(c.isspace() or not c.isprintable() for c in token):
+            raise MoviolaError("the token must not hold spaces or control characters")
+        if len(token) < 8:
+            raise MoviolaError("the token must have at least 8 characters")
+
+
+def token_warning(config: StudioConfig) -> str | None:
+    """A line to print at start when the token is weak (short), else None."""
+    if config.token is not None and len(config.token) < STRONG_TOKEN:
+        return (
+            f"warning: the token has only {len(config.token)} characters; "
+            f"use {STRONG_TOKEN} or more"
+        )
+    return None

@@ -58,13 +58,7 @@ class Guard:
         hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
         if is_loopback(self.config.host) and not (is_loopback(hostname) or not hostname):
             return 403, "this studio answers on localhost only"
-        origin = headers.get("origin")
-        # Browsers send Origin with every POST; "null" (sandboxed pages, files) is refused too.
-        if (
-            scope["method"] not in ("GET", "HEAD", "OPTIONS")
-            and origin is not None
-            and origin.split("://", 1)[-1] != host
-        ):
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS") and _cross_site(headers, host):
             return 403, "cross-site request refused"
         if self.config.token:
             path = scope.get("path", "")
@@ -74,6 +68,19 @@ class Guard:
             if not given or not hmac.compare_digest(given.encode(), self.config.token.encode()):
                 return 401, "a valid token is required (open the link the studio printed)"
         return None
+
+
+def _cross_site(headers: dict[str, str], host: str) -> bool:
+    """Whether a state-changing request comes from another page: its Origin is another one
+    ("null", from sandboxed pages and files, too), or, with no Origin, the browser's
+    Sec-Fetch-Site says it is not this origin's own request."""
+    origin = headers.get("origin")
+    if origin is not None:
+        return origin.split("://", 1)[-1] != host
+    return headers.get("sec-fetch-site", "same-origin").strip().lower() not in (
+        "same-origin",
+        "none",  # typed or bookmarked by the user
+    )
 
 
 def given_token(scope, headers: dict[str, str]) -> str | None:

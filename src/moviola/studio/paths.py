@@ -35,7 +35,12 @@ _WINDOWS_RESERVED = {
 
 
 class PathRefused(MoviolaError):
-    """A media id that names something outside the allowed folders (or nothing at all)."""
+    """A media id that names something outside the allowed folders (answered 403), or a file
+    inside them that does not exist (``missing``: answered 404)."""
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
 
 
 def sanitize_filename(name: str, max_length: int = 96) -> str:
@@ -113,7 +118,7 @@ class MediaRoots:
         try:
             real = candidate.resolve(strict=must_exist)
         except (FileNotFoundError, NotADirectoryError):
-            raise PathRefused(f"no such file: {media_id}") from None
+            raise PathRefused(f"no such file: {media_id}", missing=True) from None
         except (OSError, RuntimeError):
             raise PathRefused(f"not a media id: {media_id!r}") from None
         if not real.is_relative_to(root.path):

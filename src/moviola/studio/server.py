@@ -9,6 +9,7 @@ from pathlib import Path
 
 from moviola.errors import MoviolaError
 from moviola.studio.app import StudioConfig, check_config, create_app
+from moviola.studio.config import token_warning
 
 
 def _check_port(host: str, port: int) -> None:
@@ -35,6 +36,9 @@ def _lock_data(data: Path):
 
 def serve(config: StudioConfig, *, open_browser: bool = False) -> None:
     check_config(config)
+    warning = token_warning(config)
+    if warning:
+        print(f"moviola studio: {warning}", file=sys.stderr, flush=True)
     try:
         import uvicorn
     except ImportError:

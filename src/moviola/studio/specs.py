@@ -8,6 +8,8 @@ real paths there and refuses anything outside its folders.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,33 +22,59 @@ MAX_PREVIEW_SECONDS = 30.0
 MAX_CHAIN = 16
 
 
+# A path-or-keyword value that is one of these is not a file: a colour, or a bare keyword word
+# (no dot, no slash), such as matte's auto, green, blur or transparent.
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+_KEYWORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+
 def looks_like_path(value: Any) -> bool:
     return isinstance(value, str) and ("/" in value or "\\" in value or value.startswith("~"))
 
 
+def path_kind(param: Param) -> str | None:
+    """How ``param``'s values name files (one of moviola.pipeline.params.KINDS), or None when
+    they never do."""
+    return param.kind or ("path" if param.is_path else None)
+
+
+def is_keyword(value: str) -> bool:
+    """Whether a path-or-keyword value is a colour or a keyword rather than a file."""
+    return bool(_COLOUR.fullmatch(value) or _KEYWORD.fullmatch(value))
+
+
 def confine(roots: MediaRoots, param: Param, value: str) -> str:
     """One value of ``param`` with the media ids it holds made real paths, as the parameter's
-    declaration says where files are: ``path``: the whole value; ``keyframes``: the IMAGE of
-    ``FRAME=IMAGE``; ``path-or-keyword`` (and any other text): the value when it looks like a
-    path. PathRefused when a file is outside the media folders."""
-    kind = param.kind or ("path" if param.is_path else None)
+    declaration says where files are: ``path``: the whole value; ``path-or-keyword``: the value
+    unless it is a colour (#RRGGBB) or a bare keyword word (no dot, no slash); ``keyframes``:
+    the IMAGE of ``FRAME=IMAGE`` (a value without ``=`` as for path-or-keyword). A value is a
+    file exactly there. PathRefused when such a file is outside the media and data folders, or
+    when a text parameter that takes no file is given something that looks like one (the
+    effect would open it unconfined)."""
+    kind = path_kind(param)
     if kind == "path":
         return str(roots.resolve(value))
+    text = value.strip()
     if kind == "keyframes":
-        where, sep, image = value.partition("=")
+        where, sep, image = text.partition("=")
         if sep:
-            return f"{where}={roots.resolve(image.strip())}"
-    if (kind is not None or param.type_name == "str") and looks_like_path(value):
-        return str(roots.resolve(value))
+            return f"{where.strip()}={roots.resolve(image.strip())}"
+    if kind in ("path-or-keyword", "keyframes"):
+        return text if is_keyword(text) else str(roots.resolve(text))
+    if param.type_name == "str" and looks_like_path(value):
+        raise PathRefused(f"takes no file, got {value!r}")
     return value
 
 
-def effect_values(roots: MediaRoots, cls, params: dict) -> tuple[dict, dict]:
+def effect_values(roots: MediaRoots, cls, params: Any) -> tuple[dict, dict]:
     """(values for the worker, values to show): media ids become real paths, only inside the
-    media folders; empty values are left out (the effect's default applies)."""
+    media folders; empty values are left out (the effect's default applies). PathRefused (a
+    403) when a file is outside them."""
+    if not isinstance(params, dict):
+        raise MoviolaError(f"{cls.name}: params must be an object of name: value")
     known = {p.name: p for p in cls.params}
     values, shown = {}, {}
-    for key, value in (params or {}).items():
+    for key, value in params.items():
         param = known.get(key)
         if param is None:
             raise MoviolaError(f"{cls.name}: unknown parameter {key!r}")
@@ -59,13 +87,16 @@ def effect_values(roots: MediaRoots, cls, params: dict) -> tuple[dict, dict]:
         for item in items:
             if not isinstance(item, str | int | float | bool):
                 raise MoviolaError(f"{cls.name}: {key}: unsupported value {item!r}")
-            if isinstance(item, str) or param.is_path:
+            if isinstance(item, str) or path_kind(param) is not None:
                 try:
                     item = confine(roots, param, str(item))
                 except PathRefused as exc:
-                    raise MoviolaError(
-                        f"{cls.name}: {key}: {exc} (files must come from the media folders)"
+                    raise PathRefused(
+                        f"{cls.name}: {key}: {exc} (files must come from the media folders)",
+                        missing=exc.missing,
                     ) from None
+                except MoviolaError as exc:
+                    raise MoviolaError(f"{cls.name}: {key}: {exc}") from None
             out.append(item)
         values[key] = out if param.multiple else out[0]
         shown[key] = value
@@ -96,12 +127,19 @@ def _chain(data: dict, roots: MediaRoots) -> list[dict]:
 def preview_range(preview: Any) -> dict | None:
     """``{"start", "end"}`` seconds of a preview (``end``, or ``length`` seconds from
     ``start``, 2 s unless given), at most MAX_PREVIEW_SECONDS long; None for the whole clip."""
-    from moviola.media.time import parse_time
-
     if not preview:
         return None
     if not isinstance(preview, dict):
         preview = {}
+    try:
+        return _range(preview)
+    except (TypeError, ValueError, OverflowError, ArithmeticError):  # a list, 1e400...
+        raise MoviolaError("the preview's start, end and length must be times") from None
+
+
+def _range(preview: dict) -> dict:
+    from moviola.media.time import parse_time
+
     start = parse_time(preview.get("start") or 0) or 0
     if preview.get("end") not in (None, ""):
         end = parse_time(preview["end"])
@@ -153,11 +191,15 @@ def effects_title(spec: dict, input_path: Path) -> str:
     return f"{names} on {input_path.name}" + (" (preview)" if spec["preview"] else "")
 
 
-def shots_spec(data: dict, input_path: Path) -> dict:
-    """The spec of a shot-detection job (with descriptions when asked)."""
+def shots_spec(data: dict, input_path: Path, methods: Sequence[str] = ()) -> dict:
+    """The spec of a shot-detection job (with descriptions when asked); ``method``, when
+    given, one of ``methods``."""
+    method = data.get("method") or None
+    if method is not None and (not isinstance(method, str) or method not in methods):
+        raise MoviolaError(f"method must be one of {', '.join(methods)}")
     return {
         "input": data["input"],
         "input_path": str(input_path),
-        "method": data.get("method") or None,
+        "method": method,
         "describe": bool(data.get("describe")),
     }

@@ -8,6 +8,8 @@ that was running when the server stopped is marked ``interrupted`` at the next s
 from __future__ import annotations
 
 import json
+import logging
+import math
 import sqlite3
 import time
 import uuid
@@ -19,6 +21,7 @@ from moviola.errors import MoviolaError
 
 STATUSES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
 FINISHED = ("done", "failed", "cancelled", "interrupted")
+log = logging.getLogger("moviola")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -66,12 +69,18 @@ class JobStore:
 
     # -- creating and reading ---------------------------------------------------------------
     def create(self, kind: str, spec: dict, title: str = "") -> dict:
+        """A new queued job; MoviolaError, before anything is stored, when ``spec`` is not
+        plain JSON (a NaN or infinite number, an object JSON cannot hold)."""
+        try:
+            text = json.dumps(spec, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise MoviolaError(f"the job's settings cannot be stored: {exc}") from None
         job_id = uuid.uuid4().hex[:12]
         now = time.time()
         self._exec(
             "INSERT INTO jobs (id, kind, status, spec, title, created, updated) "
             "VALUES (?, ?, 'queued', ?, ?, ?, ?)",
-            (job_id, kind, json.dumps(spec), title, now, now),
+            (job_id, kind, text, title, now, now),
         )
         job = self.get(job_id)
         if job is None:  # another process deleted it at once
@@ -95,6 +104,9 @@ class JobStore:
             for r in self._query("SELECT * FROM jobs WHERE status = 'queued' ORDER BY created")
         ]
 
+    def running(self) -> list[dict]:
+        return [_row(r) for r in self._query("SELECT * FROM jobs WHERE status = 'running'")]
+
     def delete(self, job_id: str) -> bool:
         return self._exec("DELETE FROM jobs WHERE id = ? AND status != 'running'", (job_id,)) > 0
 
@@ -115,7 +127,7 @@ class JobStore:
     def progress(self, job_id: str, progress: dict) -> None:
         self._exec(
             "UPDATE jobs SET progress=?, updated=? WHERE id=? AND status='running'",
-            (json.dumps(progress), time.time(), job_id),
+            (_dumps(progress), time.time(), job_id),
         )
 
     def finish(
@@ -130,10 +142,10 @@ class JobStore:
         assert status in FINISHED
         now = time.time()
         sets = "status=?, finished=?, updated=?, error=?, result=?, pid=NULL"
-        args: list[Any] = [status, now, now, error, json.dumps(result) if result else None]
+        args: list[Any] = [status, now, now, error, _dumps(result) if result else None]
         if progress is not None:
             sets += ", progress=?"
-            args.append(json.dumps(progress))
+            args.append(_dumps(progress))
         self._exec(f"UPDATE jobs SET {sets} WHERE id=?", (*args, job_id))
 
     def request_cancel(self, job_id: str) -> dict | None:
@@ -180,9 +192,35 @@ class JobStore:
         return [r["id"] for r in rows]
 
 
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _dumps(value: Any) -> str:
+    """What a worker reports, as JSON: a NaN or infinite number (say, a rate of a clip with no
+    frames) is stored as null, so the record stays readable."""
+    return json.dumps(_finite(value), default=str)
+
+
+def _loads(text: str | None, job_id: str, key: str) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        log.warning("studio: job %s has an unreadable %s; shown as empty", job_id, key)
+        return None
+
+
 def _row(row: sqlite3.Row) -> dict:
     out = dict(row)
     for key in ("spec", "progress", "result"):
-        out[key] = json.loads(out[key]) if out[key] else None
+        out[key] = _loads(out[key], out["id"], key)
     out["cancel"] = bool(out["cancel"])
     return out

@@ -4,6 +4,8 @@ them, and looking a job up."""
 from __future__ import annotations
 
 import json
+import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,8 @@ _PUBLIC = (
     "attempts",
 )
 JPEG_CACHE = {"Cache-Control": "private, max-age=300"}
+log = logging.getLogger("moviola")
+_UNSHOWN: set[Any] = set()  # jobs already logged as impossible to show
 
 
 class ApiError(Exception):
@@ -46,7 +50,7 @@ def error(message: str, status: int = 400) -> JSONResponse:
 
 
 def refused(exc: PathRefused) -> JSONResponse:
-    return error(str(exc), 404 if str(exc).startswith("no such file") else 403)
+    return error(str(exc), 404 if exc.missing else 403)
 
 
 async def api_error(request: Request, exc: Exception) -> Response:
@@ -66,14 +70,37 @@ async def not_allowed(request: Request, exc: Exception) -> Response:
     return error("method not allowed", 405)
 
 
+class _NotFinite(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses as inf
+        raise _NotFinite(text)
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise _NotFinite(text)  # NaN, Infinity, -Infinity: Python's json takes them, JSON does not
+
+
+def parse_json(body: bytes) -> Any:
+    """A request body as JSON, strictly: no NaN or Infinity, no number too large to be finite
+    (MoviolaError, a 400, for anything else than JSON)."""
+    try:
+        return json.loads(body or b"{}", parse_float=_finite, parse_constant=_no_constant)
+    except _NotFinite as exc:
+        raise MoviolaError(f"the request holds a number that is not finite: {exc}") from None
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, nested too deep, huge integers
+        raise MoviolaError("the request body is not JSON") from None
+
+
 async def json_body(request: Request, limit: int = 256 * 1024) -> dict:
     body = await request.body()
     if len(body) > limit:
         raise MoviolaError("request too large")
-    try:
-        data = json.loads(body or b"{}")
-    except json.JSONDecodeError:
-        raise MoviolaError("the request body is not JSON") from None
+    data = parse_json(body)
     if not isinstance(data, dict):
         raise MoviolaError("the request body must be a JSON object")
     return data
@@ -88,18 +115,48 @@ def number(value: Any, default: float) -> float:
     return out if out == out and abs(out) < 1e9 else default  # no NaN or huge values
 
 
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite number made None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
 def public_job(job: dict) -> dict:
-    """A job as the page sees it: no server paths, each effect with the values it was given."""
-    spec = dict(job["spec"] or {})
+    """A job as the page sees it: no server paths, each effect with the values it was given;
+    a number JSON cannot hold (a job stored by an older version) is shown as null."""
+    spec = dict(job["spec"] or {}) if isinstance(job["spec"], dict) else {}
     spec.pop("input_path", None)
     effects = [
-        {"name": e["name"], "params": e.get("shown") or e.get("params") or {}}
+        {"name": e.get("name"), "params": e.get("shown") or e.get("params") or {}}
         for e in spec.get("effects") or []
+        if isinstance(e, dict)
     ]
     if effects:
         spec["effects"] = effects
-    out = {k: job[k] for k in _PUBLIC}
+    out = {k: job.get(k) for k in _PUBLIC}
     out["spec"] = spec
+    return finite(out)
+
+
+def public_jobs(jobs: list[dict]) -> list[dict]:
+    """Jobs as the page sees them; one that cannot be shown is left out (and logged), so that
+    a broken record never breaks the list."""
+    out = []
+    for job in jobs:
+        try:
+            shown = public_job(job)
+            json.dumps(shown, allow_nan=False)
+        except (TypeError, ValueError, AttributeError, KeyError, RecursionError) as exc:
+            if job.get("id") not in _UNSHOWN:
+                _UNSHOWN.add(job.get("id"))
+                log.warning("studio: job %s cannot be shown: %s", job.get("id"), exc)
+            continue
+        out.append(shown)
     return out
 
 

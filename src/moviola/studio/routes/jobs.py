@@ -16,6 +16,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from moviola.studio import editing, specs
+from moviola.studio.jobs import clear_folder
 from moviola.studio.routes.common import (
     JPEG_CACHE,
     ApiError,
@@ -23,6 +24,7 @@ from moviola.studio.routes.common import (
     json_body,
     number,
     public_job,
+    public_jobs,
     result_path,
 )
 from moviola.studio.state import studio_state
@@ -30,7 +32,7 @@ from moviola.studio.store import FINISHED
 
 
 async def jobs_list(request: Request) -> Response:
-    return JSONResponse({"jobs": [public_job(j) for j in studio_state(request).store.list()]})
+    return JSONResponse({"jobs": public_jobs(studio_state(request).store.list())})
 
 
 async def jobs_create(request: Request) -> Response:
@@ -41,9 +43,10 @@ async def jobs_create(request: Request) -> Response:
     if not input_path.is_file():
         raise ApiError("the input must be a file", 400)
     if kind == "shots":
-        if not editing.available()["shots"]:
-            raise ApiError(editing.available()["message"], 501)
-        spec = specs.shots_spec(data, input_path)
+        available = editing.available()
+        if not available["shots"]:
+            raise ApiError(available["message"], 501)
+        spec = specs.shots_spec(data, input_path, available["methods"])
         title = f"shots of {input_path.name}"
     elif kind == "effects":
         spec = await run_in_threadpool(specs.effects_spec, data, input_path, state.roots)
@@ -71,19 +74,12 @@ async def job_cancel(request: Request) -> Response:
     return JSONResponse(public_job(_still_there(state.store.request_cancel(job["id"]))))
 
 
-def _clear_folder(folder: Path, *, keep_log: bool) -> None:
-    if folder.is_dir():
-        for item in folder.iterdir():
-            if item.is_file() and not (keep_log and item.name == "worker.log"):
-                item.unlink()
-
-
 async def job_retry(request: Request) -> Response:
     state = studio_state(request)
     job = job_of(request)
     if not state.store.requeue(job["id"]):
         raise ApiError(f"the job is {job['status']}; only a finished job can run again", 409)
-    _clear_folder(state.job_dir(job["id"]), keep_log=True)
+    clear_folder(state.job_dir(job["id"]), keep_log=True)
     state.runner.wake()
     return JSONResponse(public_job(_still_there(state.store.get(job["id"]))))
 
@@ -96,7 +92,7 @@ async def job_delete(request: Request) -> Response:
     state.store.request_cancel(job["id"])
     state.store.delete(job["id"])
     folder = state.job_dir(job["id"])
-    _clear_folder(folder, keep_log=False)
+    clear_folder(folder, keep_log=False)
     if folder.is_dir():
         folder.rmdir()
     return JSONResponse({"deleted": job["id"]})
@@ -151,7 +147,8 @@ async def events(request: Request) -> Response:
             changed = await run_in_threadpool(state.store.list, 0, since)
             for job in changed:
                 since = max(since, job["updated"])
-                yield f"event: job\ndata: {json.dumps(public_job(job))}\n\n"
+            for shown in public_jobs(changed):
+                yield f"event: job\ndata: {json.dumps(shown, allow_nan=False)}\n\n"
             if time.monotonic() - last_beat > 15:
                 last_beat = time.monotonic()
                 yield ": keep-alive\n\n"

@@ -27,7 +27,7 @@ def media_path(request: Request) -> Path:
     media_id = request.query_params.get("id", "")
     path = studio_state(request).roots.resolve(media_id)
     if not path.is_file():
-        raise PathRefused(f"no such file: {media_id}")
+        raise PathRefused(f"no such file: {media_id}", missing=True)
     return path
 
 
