@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 START = "import sys; from moviola.cli import main; sys.exit(main())"
 
@@ -131,7 +132,7 @@ class Studio:
         finally:
             conn.close()
 
-    def json(self, method: str, path: str, body=None, *, expect: int | None = 200, **kw):
+    def json(self, method: str, path: str, body=None, *, expect: int | None = 200, **kw) -> Any:
         status, _, data = self.request(method, path, body, **kw)
         out = json.loads(data) if data else None
         if expect is not None:
