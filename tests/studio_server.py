@@ -214,4 +214,6 @@ def worker_pids(data: Path) -> list[int]:
 
 def partial_files(data: Path) -> list[Path]:
     """Temporary files of outputs or uploads still in ``data`` (hidden, ``.part`` in the name)."""
-    return [p for p in Path(data).rglob("*") if p.name.startswith(".") and ".part" in p.name]
+    from moviola.studio.jobs import is_partial
+
+    return [p for p in Path(data).rglob("*") if is_partial(p)]

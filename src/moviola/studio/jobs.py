@@ -31,12 +31,16 @@ def clear_folder(folder: Path, *, keep_log: bool = True) -> None:
     if not folder.is_dir():
         return
     for item in folder.iterdir():
-        if keep_log and item.name == KEEP:
-            continue
-        if item.is_dir() and not item.is_symlink():
-            shutil.rmtree(item, ignore_errors=True)
-        else:
-            item.unlink(missing_ok=True)
+        if not (keep_log and item.name == KEEP):
+            _remove(item)
+
+
+def _remove(item: Path) -> None:
+    """Remove a file, a link (not what it points to) or a folder with what it holds."""
+    if item.is_dir() and not item.is_symlink():
+        shutil.rmtree(item, ignore_errors=True)
+    else:
+        item.unlink(missing_ok=True)
 
 
 def is_partial(path: Path) -> bool:
@@ -55,10 +59,7 @@ def sweep_partials(data_dir: Path) -> list[Path]:
             continue
         for item in folder.iterdir():
             if is_partial(item):
-                if item.is_dir() and not item.is_symlink():
-                    shutil.rmtree(item, ignore_errors=True)
-                else:
-                    item.unlink(missing_ok=True)
+                _remove(item)
                 removed.append(item)
     return removed
 

@@ -192,20 +192,21 @@ class JobStore:
         return [r["id"] for r in rows]
 
 
-def _finite(value: Any) -> Any:
+def finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite number made None (JSON has no such numbers)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     return value
 
 
 def _dumps(value: Any) -> str:
     """What a worker reports, as JSON: a NaN or infinite number (say, a rate of a clip with no
     frames) is stored as null, so the record stays readable."""
-    return json.dumps(_finite(value), default=str)
+    return json.dumps(finite(value), default=str)
 
 
 def _loads(text: str | None, job_id: str, key: str) -> Any:

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from moviola.errors import MoviolaError
 from moviola.studio.paths import PathRefused, sanitize_filename
 from moviola.studio.state import StudioState, studio_state
+from moviola.studio.store import finite
 
 # Job fields the page sees (the spec is shown without server paths).
 _PUBLIC = (
@@ -113,17 +114,6 @@ def number(value: Any, default: float) -> float:
     except (TypeError, ValueError):
         return default
     return out if out == out and abs(out) < 1e9 else default  # no NaN or huge values
-
-
-def finite(value: Any) -> Any:
-    """``value`` with every NaN or infinite number made None (JSON has no such numbers)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(v) for v in value]
-    return value
 
 
 def public_job(job: dict) -> dict:
