@@ -11,10 +11,13 @@ $(STAMP): pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
 	touch $(STAMP)
 
-samples: samples/vtest.avi samples/Megamind.avi samples/tree.avi
+samples: samples/vtest.avi samples/Megamind.avi samples/tree.avi samples/speech/two-speakers.rttm
 
 samples/vtest.avi samples/Megamind.avi samples/tree.avi:
 	bash scripts/get-samples.sh
+
+samples/speech/two-speakers.rttm:
+	bash scripts/get-speech-samples.sh
 
 demo: setup samples
 	bash scripts/demo.sh

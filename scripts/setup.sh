@@ -37,5 +37,5 @@ fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[models,upscale,convert,analysis,studio,ray,faces,dev]"
+.venv/bin/python -m pip install -q -e ".[models,upscale,convert,analysis,studio,ray,faces,speech,dev]"
 echo "setup: .venv ready ($(.venv/bin/moviola --version))"

@@ -27,14 +27,14 @@ measured on click tracks (bench/latentwalk.py).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import cast
 
 import numpy as np
 
 from moviola.errors import MoviolaError
+from moviola.media.pcm import decode_mono
 
 RATE = 22050
 N_FFT = 1024
@@ -59,41 +59,6 @@ class Beats:
     bpm: float
     duration: float  # seconds of audio analysed
     start: Fraction  # source time of the first sample (the audio stream's start)
-
-
-# --- audio --------------------------------------------------------------------------------------
-
-
-def decode_mono(
-    path: str | os.PathLike, rate: int = RATE, stream_index: int | None = None
-) -> Iterator[np.ndarray]:
-    """The audio stream of a file as mono float32 chunks at ``rate`` Hz (PyAV, streamed)."""
-    import av
-    from av.error import FFmpegError
-
-    try:
-        container = av.open(str(path))
-    except (FFmpegError, OSError) as e:
-        raise MoviolaError(f"cannot read audio from {path}: {e}") from None
-    try:
-        streams = container.streams.audio
-        if not streams:
-            raise MoviolaError(f"{path} has no audio stream")
-        stream = streams[0] if stream_index is None else container.streams[stream_index]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        for packet in container.demux(stream):
-            try:
-                frames = packet.decode()
-            except FFmpegError:
-                continue
-            for frame in frames:
-                # an audio stream's packets decode to audio frames (the stubs say any frame)
-                for out in resampler.resample(cast(av.AudioFrame, frame)):
-                    yield out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-        for out in resampler.resample(None):
-            yield out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-    finally:
-        container.close()
 
 
 # --- onset envelope -----------------------------------------------------------------------------

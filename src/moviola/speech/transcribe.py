@@ -1,0 +1,330 @@
+"""Speech to text with Whisper (faster-whisper, CTranslate2, int8 on the CPU), streamed.
+
+faster-whisper can take a whole file, but then it decodes the whole file into one array first
+(230 MB for an hour, 460 MB for two). Here the audio is decoded in chunks, Silero VAD
+(:mod:`moviola.speech.vad`) finds the speech, and only speech reaches Whisper: the regions are
+packed, with a short pause between them, into windows of at most 28 s (Whisper hears 30 s at a
+time), and the times of its words are mapped back to the source. Memory holds one window and the
+stretch the VAD has not closed yet, however long the file; silence and music that the VAD does not
+take for speech are never transcribed, so they cannot be turned into invented words. A segment
+Whisper itself marks as probably not speech (no-speech probability above 0.6 with a mean log
+probability below -1, Whisper's own rule) is dropped as well.
+
+Each window's text is given to the next as its prompt, as Whisper does between its own 30 s
+windows. With ``speakers``, every 1.5 s of speech (0.75 s apart) gets a GE2E speaker embedding
+(:mod:`moviola.speech.speakers`); these are clustered at the end and each word takes the speaker
+heard around its middle; segments are split where the speaker changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from moviola.errors import MoviolaError
+from moviola.media.pcm import decode_mono
+from moviola.speech.transcript import Segment, Transcript, Word
+from moviola.speech.vad import RATE, Region, SpeechDetector
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "whisper-tiny-en"
+ENGLISH_ONLY = {"whisper-tiny-en"}
+WINDOW = 28 * RATE  # samples of speech per Whisper call
+GAP = int(0.3 * RATE)  # silence put between packed regions
+EMBED_LEN, EMBED_HOP = int(1.5 * RATE), int(0.75 * RATE)
+MAX_CLUSTERED = 2000  # embeddings clustered directly; the rest join the nearest cluster
+Progress = Callable[[float, float | None], None]
+
+
+@dataclass
+class _Window:
+    audio: list[np.ndarray] = field(default_factory=list)
+    # (offset in the packed audio, source sample, length) per region
+    pieces: list[tuple[int, int, int]] = field(default_factory=list)
+    size: int = 0
+
+    def add(self, region: Region, samples: np.ndarray) -> None:
+        if self.audio:
+            self.audio.append(np.zeros(GAP, np.float32))
+            self.size += GAP
+        self.pieces.append((self.size, region.start, len(samples)))
+        self.audio.append(samples)
+        self.size += len(samples)
+
+    def to_source(self, t: float) -> float:
+        """A time in the packed audio (s) -> seconds in the source."""
+        x = t * RATE
+        best = self.pieces[0]
+        for piece in self.pieces:
+            if piece[0] <= x:
+                best = piece
+        offset, src, length = best
+        return (src + min(max(x - offset, 0.0), length)) / RATE
+
+
+class Transcriber:
+    """Whisper + Silero VAD (+ a speaker encoder) over one file at a time."""
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        language: str | None = None,
+        model_path: str | None = None,
+        beam_size: int = 5,
+        threads: int = 0,
+        prompt: str | None = None,
+    ) -> None:
+        from moviola import models
+
+        if language and model in ENGLISH_ONLY and language != "en":
+            raise MoviolaError(
+                f"{model} knows English only; for --language {language} use --model whisper-base"
+            )
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError:
+            raise MoviolaError(
+                "transcription needs faster-whisper: pip install 'moviola[speech]'"
+            ) from None
+        self.model_id = model
+        self.language = "en" if model in ENGLISH_ONLY else language
+        folder = models.ensure(model, model_path).parent
+        self.whisper = WhisperModel(
+            str(folder),
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=threads or os.cpu_count() or 1,
+        )
+        self.beam_size = beam_size
+        self.prompt = prompt  # given to every window (else the previous window's text)
+
+    def transcribe(
+        self,
+        path: str | os.PathLike,
+        *,
+        speakers: int | str | None = None,
+        progress: Progress | None = None,
+        vad: SpeechDetector | None = None,
+    ) -> Transcript:
+        """The transcript of the first audio stream of ``path`` (video or audio)."""
+        from moviola.media.probe import probe
+
+        info = probe(path)
+        if not info.audio:
+            raise MoviolaError(f"no audio to transcribe in {path}")
+        audio = info.audio[0]
+        duration = float(info.duration) if info.duration else None
+        offset = float(audio.start_time - info.start_time)
+        run = _Run(self, vad or SpeechDetector(), speakers is not None)
+        for chunk in decode_mono(path, RATE, audio.index):
+            run.feed(chunk)
+            if progress:
+                progress(run.pos / RATE, duration)
+        run.finish()
+        segments = run.segments
+        names: list[str] = []
+        if speakers is not None:
+            names = _label_speakers(segments, run.embeddings, speakers)
+        for s in segments:
+            s.start, s.end = s.start + offset, s.end + offset
+            for w in s.words:
+                w.start, w.end = w.start + offset, w.end + offset
+        if progress:
+            progress(run.pos / RATE, run.pos / RATE)
+        return Transcript(
+            segments=segments,
+            language=run.language or self.language or "",
+            model=self.model_id,
+            duration=run.pos / RATE,
+            speakers=names,
+            language_probability=run.language_probability,
+        )
+
+
+class _Run:
+    """The state of one transcription: audio buffer, VAD, the window being packed, results."""
+
+    def __init__(self, owner: Transcriber, vad: SpeechDetector, embed: bool) -> None:
+        self.owner = owner
+        self.vad = vad
+        self.buf = np.zeros(0, np.float32)
+        self.buf_start = 0  # source sample of buf[0]
+        self.pos = 0
+        self.window = _Window()
+        self.segments: list[Segment] = []
+        self.prompt: str | None = None
+        self.language: str | None = owner.language
+        self.language_probability: float | None = None
+        self.encoder: Any = None
+        self.embeddings: list[tuple[float, float, np.ndarray]] = []  # (start s, end s, vector)
+        if embed:
+            from moviola.speech.speakers import SpeakerEncoder
+
+            self.encoder = SpeakerEncoder()
+
+    def feed(self, chunk: np.ndarray) -> None:
+        self.buf = np.concatenate([self.buf, chunk]) if len(self.buf) else chunk
+        self.pos += len(chunk)
+        for region in self.vad.feed(chunk):
+            self._region(region)
+        keep = min(self.vad.keep_from(), self.pos)
+        if keep > self.buf_start:
+            self.buf = self.buf[keep - self.buf_start :]
+            self.buf_start = keep
+
+    def finish(self) -> None:
+        for region in self.vad.finish():
+            self._region(region)
+        self._flush()
+
+    def _region(self, region: Region) -> None:
+        a, b = region.start - self.buf_start, region.end - self.buf_start
+        samples = self.buf[max(a, 0) : max(b, 0)].copy()
+        if not len(samples):
+            return
+        if self.encoder is not None:
+            self._embed(region.start, samples)
+        start = region.start
+        while len(samples):  # a region longer than a window (the VAD caps them; be safe)
+            if self.window.size + GAP + min(len(samples), WINDOW) > WINDOW and self.window.pieces:
+                self._flush()
+            take = samples[:WINDOW]
+            self.window.add(Region(start, start + len(take)), take)
+            samples, start = samples[WINDOW:], start + len(take)
+
+    def _embed(self, start: int, samples: np.ndarray) -> None:
+        clips, spans = [], []
+        last = max(len(samples) - EMBED_LEN, 0)
+        for i in range(0, last + 1, EMBED_HOP):
+            clip = samples[i : i + EMBED_LEN]
+            if len(clip) >= RATE // 2:
+                clips.append(clip)
+                spans.append(((start + i) / RATE, (start + i + len(clip)) / RATE))
+        if clips:
+            vectors = self.encoder.embed_many(clips)
+            self.embeddings += [(a, b, v) for (a, b), v in zip(spans, vectors, strict=True)]
+
+    def _flush(self) -> None:
+        window, self.window = self.window, _Window()
+        if not window.pieces:
+            return
+        audio = np.concatenate(window.audio)
+        segs, info = self.owner.whisper.transcribe(
+            audio,
+            language=self.language,
+            beam_size=self.owner.beam_size,
+            word_timestamps=True,
+            vad_filter=False,
+            initial_prompt=self.owner.prompt or self.prompt,
+            condition_on_previous_text=True,
+        )
+        if self.language is None:
+            self.language = info.language
+            self.language_probability = float(info.language_probability)
+            if self.language_probability < 0.5:
+                log.warning(
+                    "the language spoken is unclear to %s (%s at %.0f%%): the transcript may be "
+                    "wrong; give --language",
+                    self.owner.model_id,
+                    info.language,
+                    100 * self.language_probability,
+                )
+        texts = []
+        for s in segs:
+            if (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0) or not s.text.strip():
+                continue
+            words = [
+                Word(
+                    start=round(window.to_source(w.start), 3),
+                    end=round(window.to_source(w.end), 3),
+                    text=w.word,
+                    probability=round(float(w.probability), 3),
+                )
+                for w in (s.words or [])
+            ]
+            start = words[0].start if words else window.to_source(s.start)
+            end = words[-1].end if words else window.to_source(s.end)
+            self.segments.append(
+                Segment(start=round(start, 3), end=round(end, 3), text=s.text.strip(), words=words)
+            )
+            texts.append(s.text.strip())
+        self.prompt = " ".join(texts)[-400:] or None
+
+
+def _label_speakers(
+    segments: list[Segment], embeddings: list[tuple[float, float, np.ndarray]], speakers: int | str
+) -> list[str]:
+    """Cluster the embeddings; give every word, then every segment, its speaker (segments split
+    where the speaker changes). Returns the speaker names in order of first appearance."""
+    from moviola.speech.speakers import assign_speakers, speaker_name
+
+    if not embeddings:
+        return []
+    count = None if speakers == "auto" else int(speakers)
+    vectors = np.stack([v for _, _, v in embeddings])
+    if len(vectors) > MAX_CLUSTERED:
+        pick = np.linspace(0, len(vectors) - 1, MAX_CLUSTERED).round().astype(int)
+        some = assign_speakers(vectors[pick], count)
+        centroids = np.stack(
+            [vectors[pick][np.array(some) == k].mean(0) for k in range(max(some) + 1)]
+        )
+        labels = list(np.argmax(vectors @ centroids.T, axis=1))
+    else:
+        labels = assign_speakers(vectors, count)
+    mids = np.array([(a + b) / 2 for a, b, _ in embeddings])
+    names = [speaker_name(int(k)) for k in labels]
+    for s in segments:
+        for w in s.words:
+            w.speaker = names[int(np.argmin(np.abs(mids - (w.start + w.end) / 2)))]
+    out: list[Segment] = []
+    for s in segments:
+        out += _split_by_speaker(s, names[int(np.argmin(np.abs(mids - (s.start + s.end) / 2)))])
+    segments[:] = out
+    seen: list[str] = []
+    for s in segments:
+        if s.speaker and s.speaker not in seen:
+            seen.append(s.speaker)
+    return seen
+
+
+def _split_by_speaker(segment: Segment, fallback: str) -> list[Segment]:
+    if not segment.words:
+        segment.speaker = fallback
+        return [segment]
+    runs: list[list[Word]] = []
+    for w in segment.words:
+        if runs and runs[-1][-1].speaker == w.speaker:
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+    return [
+        Segment(
+            start=run[0].start,
+            end=run[-1].end,
+            text="".join(w.text for w in run).strip(),
+            words=run,
+            speaker=run[0].speaker,
+        )
+        for run in runs
+    ]
+
+
+def transcribe(
+    path: str | os.PathLike,
+    *,
+    model: str = DEFAULT_MODEL,
+    language: str | None = None,
+    speakers: int | str | None = None,
+    progress: Progress | None = None,
+) -> Transcript:
+    """Transcribe the speech in a video or audio file (see :class:`Transcriber`)."""
+    return Transcriber(model, language=language).transcribe(
+        path, speakers=speakers, progress=progress
+    )
