@@ -60,6 +60,15 @@ def megamind() -> Path:
     return _sample("Megamind.avi")
 
 
+@pytest.fixture(scope="session")
+def speech_dir() -> Path:
+    """Real speech (LibriVox sentences, a two-person call) from `make samples`."""
+    path = SAMPLES / "speech"
+    if not (path / "two-speakers.rttm").exists():
+        pytest.skip(f"speech samples not found at {path}; run `make samples`")
+    return path
+
+
 # -- markers (registered in pyproject.toml) ---------------------------------------------------
 # Files whose tests need model files from the store, and the browser tests. `slow` marks the
 # tests that took about 9 s or more on a 2-core laptop (pytest --durations=25), so that
@@ -76,6 +85,9 @@ MODEL_FILES = {
     "test_search.py",
     "test_shots.py",
     "test_upscale.py",
+    "test_speech.py",
+    "test_cut.py",
+    "test_speakers.py",
 }
 BROWSER_FILES = {"test_studio_browser.py"}
 SLOW_FILES = {"test_studio_browser.py", "test_memory.py", "test_engines.py"}

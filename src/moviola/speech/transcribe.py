@@ -10,8 +10,9 @@ take for speech are never transcribed, so they cannot be turned into invented wo
 Whisper itself marks as probably not speech (no-speech probability above 0.6 with a mean log
 probability below -1, Whisper's own rule) is dropped as well.
 
-Each window's text is given to the next as its prompt, as Whisper does between its own 30 s
-windows. With ``speakers``, every 1.5 s of speech (0.75 s apart) gets a GE2E speaker embedding
+A window's text is not given to the next as its prompt (Whisper does that between its own 30 s
+windows): with it, a sentence that repeats something said a window earlier was skipped
+(tests/test_speech.py, the long-audio test), and WER on the benchmark was the same without. With ``speakers``, every 1.5 s of speech (0.75 s apart) gets a GE2E speaker embedding
 (:mod:`moviola.speech.speakers`); these are clustered at the end and each word takes the speaker
 heard around its middle; segments are split where the speaker changes.
 """
@@ -36,8 +37,11 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "whisper-tiny-en"
 ENGLISH_ONLY = {"whisper-tiny-en"}
 WINDOW = 28 * RATE  # samples of speech per Whisper call
-GAP = int(0.3 * RATE)  # silence put between packed regions
+GAP = int(1.0 * RATE)  # silence put between packed regions (Whisper ends a segment there)
 EMBED_LEN, EMBED_HOP = int(1.5 * RATE), int(0.75 * RATE)
+#: Seconds of audio kept around each speech region: soft first words ("and") were lost at 0.1
+#: (bench/speech.py, LibriVox 0870), 0.2 keeps them; faster-whisper's own VAD pads by 0.4.
+SPEECH_PAD = 0.3
 MAX_CLUSTERED = 2000  # embeddings clustered directly; the rest join the nearest cluster
 Progress = Callable[[float, float | None], None]
 
@@ -57,15 +61,19 @@ class _Window:
         self.audio.append(samples)
         self.size += len(samples)
 
-    def to_source(self, t: float) -> float:
-        """A time in the packed audio (s) -> seconds in the source."""
+    def piece(self, t: float) -> int:
+        """The region a time of the packed audio (s) belongs to (a gap is split in the middle)."""
         x = t * RATE
-        best = self.pieces[0]
-        for piece in self.pieces:
-            if piece[0] <= x:
-                best = piece
-        offset, src, length = best
-        return (src + min(max(x - offset, 0.0), length)) / RATE
+        k = 0
+        for i, (offset, _, _) in enumerate(self.pieces):
+            if offset - GAP / 2 <= x:
+                k = i
+        return k
+
+    def to_source(self, t: float, k: int | None = None) -> float:
+        """A time in the packed audio (s) -> seconds in the source (inside region ``k``)."""
+        offset, src, length = self.pieces[self.piece(t) if k is None else k]
+        return (src + min(max(t * RATE - offset, 0.0), length)) / RATE
 
 
 class Transcriber:
@@ -103,7 +111,7 @@ class Transcriber:
             cpu_threads=threads or os.cpu_count() or 1,
         )
         self.beam_size = beam_size
-        self.prompt = prompt  # given to every window (else the previous window's text)
+        self.prompt = prompt  # given to every window (e.g. one that shows hesitations written)
 
     def transcribe(
         self,
@@ -122,7 +130,7 @@ class Transcriber:
         audio = info.audio[0]
         duration = float(info.duration) if info.duration else None
         offset = float(audio.start_time - info.start_time)
-        run = _Run(self, vad or SpeechDetector(), speakers is not None)
+        run = _Run(self, vad or SpeechDetector(pad=SPEECH_PAD), speakers is not None)
         for chunk in decode_mono(path, RATE, audio.index):
             run.feed(chunk)
             if progress:
@@ -159,7 +167,6 @@ class _Run:
         self.pos = 0
         self.window = _Window()
         self.segments: list[Segment] = []
-        self.prompt: str | None = None
         self.language: str | None = owner.language
         self.language_probability: float | None = None
         self.encoder: Any = None
@@ -222,7 +229,7 @@ class _Run:
             beam_size=self.owner.beam_size,
             word_timestamps=True,
             vad_filter=False,
-            initial_prompt=self.owner.prompt or self.prompt,
+            initial_prompt=self.owner.prompt,
             condition_on_previous_text=True,
         )
         if self.language is None:
@@ -236,26 +243,50 @@ class _Run:
                     info.language,
                     100 * self.language_probability,
                 )
-        texts = []
         for s in segs:
+            log.debug(
+                "window segment %.2f-%.2f nsp %.2f lp %.2f %r",
+                s.start,
+                s.end,
+                s.no_speech_prob,
+                s.avg_logprob,
+                s.text,
+            )
             if (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0) or not s.text.strip():
                 continue
-            words = [
-                Word(
-                    start=round(window.to_source(w.start), 3),
-                    end=round(window.to_source(w.end), 3),
-                    text=w.word,
-                    probability=round(float(w.probability), 3),
-                )
-                for w in (s.words or [])
-            ]
-            start = words[0].start if words else window.to_source(s.start)
-            end = words[-1].end if words else window.to_source(s.end)
-            self.segments.append(
-                Segment(start=round(start, 3), end=round(end, 3), text=s.text.strip(), words=words)
-            )
-            texts.append(s.text.strip())
-        self.prompt = " ".join(texts)[-400:] or None
+            self.segments += _mapped(s, window)
+
+
+def _mapped(seg: Any, window: _Window) -> list[Segment]:
+    """One Whisper segment in source time: split where its words fall in different regions
+    (packed regions can be far apart in the source)."""
+    runs: list[tuple[int, list[Word]]] = []
+    for w in seg.words or []:
+        k = window.piece((w.start + w.end) / 2)
+        start, end = window.to_source(w.start, k), window.to_source(w.end, k)
+        word = Word(
+            start=round(start, 3),
+            end=round(max(end, start), 3),
+            text=w.word,
+            probability=round(float(w.probability), 3),
+        )
+        if runs and runs[-1][0] == k:
+            runs[-1][1].append(word)
+        else:
+            runs.append((k, [word]))
+    if not runs:
+        a, b = window.to_source(seg.start), window.to_source(seg.end)
+        return [Segment(start=round(a, 3), end=round(b, 3), text=seg.text.strip())]
+    return [
+        Segment(
+            start=words[0].start,
+            end=words[-1].end,
+            text="".join(w.text for w in words).strip(),
+            words=words,
+        )
+        for _, words in runs
+        if "".join(w.text for w in words).strip()
+    ]
 
 
 def _label_speakers(
