@@ -9,7 +9,8 @@ Three rules, combinable (a stretch is kept when every rule given keeps it):
   made with a prompt full of them, which makes Whisper write them down (the trick the Whisper
   authors describe for verbatim transcripts).
 - **keep**: text-based editing. Each given text picks the sentence of the transcript that
-  matches it best (word overlap, in order: each pick comes after the previous one); only those
+  holds most of its words in order (at least 60 %; ties go to the sentence closest to it as a
+  whole), each pick after the previous one; only those
   sentences are kept, from their first word to their last, widened by ``margin``.
 
 The result is a list of (start, end) seconds, handed to :mod:`moviola.media.splice` to render
@@ -110,13 +111,15 @@ def keep_text(transcript: Transcript, wanted: Sequence[str], margin: float = 0.1
         target = _words(text)
         if not target:
             raise MoviolaError(f"--keep {text!r} has no words")
-        best, best_score = -1, 0.0
+        best, best_score = -1, (0.0, 0.0)
         for i in range(at, len(sents)):
             words = [_norm(w.text) for w in sents[i]]
-            score = difflib.SequenceMatcher(None, target, words).ratio()
+            m = difflib.SequenceMatcher(None, target, words)
+            found = sum(b.size for b in m.get_matching_blocks()) / len(target)
+            score = (found, m.ratio())  # most of the text found, then the closest sentence
             if score > best_score:
                 best, best_score = i, score
-        if best < 0 or best_score < 0.5:
+        if best < 0 or best_score[0] < 0.6:
             raise MoviolaError(f"no sentence after the previous pick matches --keep {text!r}")
         s = sents[best]
         spans.append((max(s[0].start - margin, 0.0), s[-1].end + margin))
