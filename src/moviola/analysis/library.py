@@ -8,7 +8,10 @@ that disappeared from an indexed folder are dropped.
 
 ``moviola search "close-up of a face at night"`` embeds the query and ranks the shots by cosine
 similarity with their summaries, after structured filters (scale, camera motion, duration,
-people, faces, tags) have narrowed them down.
+people, faces, tags) have narrowed them down. What is said counts too: each shot's dialogue
+(:mod:`moviola.analysis.dialogue`, Whisper at index time) is searched for the query's words
+(a phrase found word for word scores 1.0, above any summary similarity, with the time it is
+said) and by meaning (the dialogue's own embedding); a shot scores the best of the three.
 
 Tables: ``files`` (path, mtime, size, probe JSON, rate, geometry, frame count, detector) and
 ``shots`` (file, index, frames, times, timecodes, scale, camera motion, counts, tags, the full
@@ -33,7 +36,7 @@ from moviola.analysis.model import ShotList, timecode
 from moviola.errors import MoviolaError
 from moviola.media.formats import VIDEO_EXTENSIONS as MEDIA_VIDEO_EXTENSIONS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: what is said (dialogue text and its embedding) per shot
 # What an index takes as footage (an animated GIF is not footage to index).
 VIDEO_EXTENSIONS = MEDIA_VIDEO_EXTENSIONS - {".gif"}
 
@@ -70,7 +73,9 @@ CREATE TABLE IF NOT EXISTS shots (
     tags TEXT NOT NULL,
     description TEXT NOT NULL,
     summary TEXT NOT NULL,
-    embedding BLOB NOT NULL
+    embedding BLOB NOT NULL,
+    dialogue TEXT NOT NULL DEFAULT '',
+    dialogue_embedding BLOB
 );
 CREATE INDEX IF NOT EXISTS shots_file ON shots(file_id);
 """
@@ -171,6 +176,8 @@ class Hit:
     summary: str
     description: dict[str, Any] = field(default_factory=dict)
     similarity: float = 0.0  # cosine similarity of the query and the shot's summary
+    said: str | None = None  # the words of the shot that matched the query
+    said_at: float | None = None  # when they are said (seconds in the file)
 
     @property
     def duration(self) -> float:
@@ -190,6 +197,8 @@ class Hit:
             "score": round(self.score, 4),
             "similarity": round(self.similarity, 4),
             "summary": self.summary,
+            "said": self.said,
+            "said_at": None if self.said_at is None else round(self.said_at, 3),
             "description": self.description,
         }
 
@@ -239,11 +248,20 @@ class Library:
             with self.conn:
                 self.conn.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
                 self.conn.execute("INSERT INTO meta VALUES ('embedding', 'all-minilm-l6-v2')")
+        elif int(row[0]) == 1:
+            self._upgrade_from_1()
         elif int(row[0]) != SCHEMA_VERSION:
             raise MoviolaError(
                 f"library {self.path} has schema {row[0]}; this moviola reads "
                 f"{SCHEMA_VERSION}: index into a new --db"
             )
+
+    def _upgrade_from_1(self) -> None:
+        """Schema 1 had no dialogue: add its columns (empty until a file is re-indexed)."""
+        with self.conn:
+            self.conn.execute("ALTER TABLE shots ADD COLUMN dialogue TEXT NOT NULL DEFAULT ''")
+            self.conn.execute("ALTER TABLE shots ADD COLUMN dialogue_embedding BLOB")
+            self.conn.execute("UPDATE meta SET value=? WHERE key='schema'", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         self.conn.close()
@@ -277,6 +295,9 @@ class Library:
         st = p.stat()
         summaries = [s.extra.get("summary") or "" for s in shots.shots]
         vectors = embed(summaries) if summaries else np.zeros((0, 384), np.float32)
+        dialogues = [str(s.extra.get("dialogue") or "") for s in shots.shots]
+        spoken = [d for d in dialogues if d]
+        said_vectors = iter(embed(spoken) if spoken else [])
         rate = shots.rate
         with self.conn:
             self.conn.execute("DELETE FROM files WHERE path=?", (str(p),))
@@ -298,7 +319,9 @@ class Library:
             )
             file_id = cur.lastrowid
             rows = []
-            for shot, summary, vec in zip(shots.shots, summaries, vectors, strict=True):
+            for shot, summary, vec, dialogue in zip(
+                shots.shots, summaries, vectors, dialogues, strict=True
+            ):
                 e = shot.extra
                 tags = e.get("tags") or []
                 rows.append(
@@ -320,13 +343,15 @@ class Library:
                         json.dumps(e),
                         summary,
                         np.asarray(vec, "<f4").tobytes(),
+                        dialogue,
+                        np.asarray(next(said_vectors), "<f4").tobytes() if dialogue else None,
                     )
                 )
             self.conn.executemany(
                 "INSERT INTO shots (file_id, idx, start_frame, end_frame, start_seconds, "
                 "end_seconds, duration, start_timecode, end_timecode, scale, camera_motion, "
-                "people, faces, tags, description, summary, embedding) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "people, faces, tags, description, summary, embedding, dialogue, "
+                "dialogue_embedding) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 rows,
             )
         return len(rows)
@@ -361,6 +386,7 @@ class Library:
         force: bool = False,
         thumbnails: Path | None = None,
         progress: Callable[[Any], None] | None = None,
+        speech: bool = True,
     ) -> tuple[str, int]:
         """Index one video: ("skipped", 0) when unchanged, else ("indexed" or "updated", shots)."""
         from moviola.analysis.describe import describe_shots
@@ -373,6 +399,10 @@ class Library:
             return "skipped", 0
         shots = detect_shots(p, method="fast" if fast else "transnetv2", progress=progress)
         describe_shots(p, shots, thumbnails=thumbnails, progress=progress)
+        if speech:
+            from moviola.analysis.dialogue import attach_dialogue
+
+            attach_dialogue(p, shots)
         n = self.add(shots, p, probe(p).to_dict())
         return ("updated" if known else "indexed"), n
 
@@ -386,6 +416,7 @@ class Library:
         on_file: Callable[[Path, str, int], None] | None = None,
         on_error: Callable[[Path, MoviolaError], None] | None = None,
         progress: Callable[[Any], None] | None = None,
+        speech: bool = True,
     ) -> dict[str, int]:
         """Index every video under ``folder`` (recursively). Returns counts per status."""
         root = Path(os.path.expanduser(folder))
@@ -401,7 +432,12 @@ class Library:
         for video in videos:
             try:
                 status, n = self.index_file(
-                    video, fast=fast, force=force, thumbnails=thumbnails, progress=progress
+                    video,
+                    fast=fast,
+                    force=force,
+                    thumbnails=thumbnails,
+                    progress=progress,
+                    speech=speech,
                 )
             except MoviolaError as e:
                 counts["failed"] += 1
@@ -461,7 +497,7 @@ class Library:
         rows = self.conn.execute(
             "SELECT f.path, s.idx, s.start_frame, s.end_frame, s.start_timecode, "
             "s.end_timecode, s.start_seconds, s.end_seconds, s.summary, s.description, "
-            "s.embedding FROM shots s JOIN files f ON f.id = s.file_id"
+            "s.embedding, s.dialogue_embedding FROM shots s JOIN files f ON f.id = s.file_id"
             + where
             + " ORDER BY f.path, s.start_frame",
             args,
@@ -477,12 +513,16 @@ class Library:
             hints = query_hints(query)
             tokens = re.findall(r"[a-z]+", query.lower())
             words = set(tokens) | {" ".join(p) for p in zip(tokens, tokens[1:], strict=False)}
+            descriptions = [json.loads(r[9]) for r in rows]
             scores = similarity + np.array(
-                [hint_bonus(hints, json.loads(r[9]), words) for r in rows], np.float32
+                [hint_bonus(hints, d, words) for d in descriptions], np.float32
             )
+            said = [_said(query, d, r[11], q) for d, r in zip(descriptions, rows, strict=True)]
+            scores = np.maximum(scores, np.array([s[0] for s in said], np.float32))
             order = np.argsort(-scores, kind="stable")
         else:
             scores = similarity = np.zeros(len(rows), np.float32)
+            said = [(0.0, None, None)] * len(rows)
             order = np.arange(len(rows))
         if limit is not None:
             order = order[:limit]
@@ -500,9 +540,33 @@ class Library:
                 similarity=float(similarity[i]),
                 summary=rows[i][8],
                 description=json.loads(rows[i][9]),
+                said=said[i][1],
+                said_at=said[i][2],
             )
             for i in order
         ]
+
+
+#: A phrase found word for word in a shot's dialogue scores this (a near match scales down to
+#: SAID_FLOOR at PHRASE_MIN of its words), above any summary similarity seen in practice.
+SAID_EXACT, SAID_FLOOR, PHRASE_MIN = 1.0, 0.6, 0.6
+
+
+def _said(
+    query: str, description: dict[str, Any], said_vector: bytes | None, q: np.ndarray
+) -> tuple[float, str | None, float | None]:
+    """How well a shot's dialogue matches the query: (score, words matched, their time).
+    The phrase found in the words counts most; else the meaning of the whole dialogue."""
+    from moviola.analysis.dialogue import find_phrase
+
+    found = find_phrase(query, description.get("words") or [])
+    if found and found[0] >= PHRASE_MIN:
+        share, at, text = found
+        score = SAID_FLOOR + (SAID_EXACT - SAID_FLOOR) * (share - PHRASE_MIN) / (1 - PHRASE_MIN)
+        return score, text, at
+    if said_vector:  # what the dialogue is about (its words shown only for a phrase found)
+        return float(np.frombuffer(said_vector, "<f4") @ q), None, None
+    return 0.0, None, None
 
 
 def format_hits(hits: Iterable[Hit]) -> str:
@@ -514,4 +578,6 @@ def format_hits(hits: Iterable[Hit]) -> str:
             f"{h.start_timecode} - {h.end_timecode} ({h.duration:.1f} s)"
         )
         lines.append(f"       {h.summary}")
+        if h.said:
+            lines.append(f'       said at {h.said_at:.2f} s: "{h.said}"')
     return "\n".join(lines)

@@ -17,13 +17,15 @@ def add_parser(sub) -> None:
         description="Detect the shots of a video and describe each: a thumbnail, shot scale "
         "(extreme close-up .. extreme wide), people and faces, camera motion "
         "(static, pan, tilt, zoom, handheld), lighting, dominant colours, motion "
-        "intensity, sharpness and object tags (YOLOv3-tiny, COCO classes).",
+        "intensity, sharpness and object tags (YOLOv3-tiny, COCO classes); and what is "
+        "said in it (Whisper tiny.en, English; --no-speech to skip).",
     )
     p.add_argument("input", help="input video file")
     add_shot_options(p)
     p.add_argument("--thumbnails", metavar="DIR", help="write one JPEG thumbnail per shot here")
     p.add_argument("-o", "--output", metavar="OUT.json", help="write the JSON result here")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--no-speech", action="store_true", help="do not transcribe what is said")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -56,6 +58,10 @@ def run(args) -> int:
     )
     if bar:
         bar.finish()
+    if not args.no_speech:
+        from moviola.analysis.dialogue import attach_dialogue
+
+        attach_dialogue(args.input, shots)
     text = shots.to_json()
     if args.output:
         out = Path(args.output)
@@ -71,6 +77,8 @@ def run(args) -> int:
                 f"{shot.index:4d}  {d['start_timecode']} - {d['end_timecode']}  "
                 f"{shot.extra.get('summary', '')}"
             )
+            if shot.extra.get("dialogue"):
+                print(f'      "{shot.extra["dialogue"]}"')
         if args.output:
             print(f"wrote {args.output}: {len(shots.shots)} shots")
     return 0

@@ -25,6 +25,11 @@ def add_parser(sub) -> None:
     add_shot_options(p, shots=False)
     p.add_argument("--force", action="store_true", help="re-index unchanged files too")
     p.add_argument(
+        "--no-speech",
+        action="store_true",
+        help="do not transcribe what is said (Whisper tiny.en, English; used by search)",
+    )
+    p.add_argument(
         "--thumbnails",
         metavar="DIR",
         help="thumbnail folder (default: thumbnails/ beside the library file)",
@@ -58,6 +63,7 @@ def run(args) -> int:
             thumbnails=thumbs,
             on_file=on_file,
             on_error=on_error,
+            speech=not args.no_speech,
         )
         total = sum(f["shots"] for f in lib.files())
         if args.json:

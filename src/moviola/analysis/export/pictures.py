@@ -99,7 +99,9 @@ def write_contact_sheet(
     label = max(18, tw // 10)
     pad = 6
     rows = (len(shots.shots) + columns - 1) // columns
-    cell_w, cell_h = tw + pad, th + label + pad
+    said = any(s.extra.get("dialogue") for s in shots.shots)
+    line = label if said else 0  # a line of dialogue under each thumbnail
+    cell_w, cell_h = tw + pad, th + label + line + pad
     title_h = label + pad
     sheet = np.full((title_h + rows * cell_h + pad, columns * cell_w + pad, 3), 24, np.uint8)
     scale = label / 30
@@ -115,6 +117,13 @@ def write_contact_sheet(
         shot = shots.shots[i]
         text = f"#{shot.index}  {timecode(shot.start_frame, shots.rate)}"
         _label(sheet, text, (x + 2, y + th + label - 5), scale, (240, 240, 240))
+        dialogue = str(shot.extra.get("dialogue") or "")
+        if dialogue:
+            fit = max(8, int(tw / (label * 0.42)))  # Hershey simplex: ~0.42 label per glyph
+            text = dialogue if len(dialogue) <= fit else dialogue[: fit - 3].rstrip() + "..."
+            _label(
+                sheet, f'"{text}"', (x + 2, y + th + label + line - 6), scale * 0.8, (255, 220, 140)
+            )
         if shot.transition in ("dissolve", "fade"):
             mark = shot.transition[0].upper()
             _label(sheet, mark, (x + tw - label, y + label), scale, (255, 200, 0), 2)

@@ -30,7 +30,9 @@ BASE_COLUMNS = (
     "transition_frames",
 )
 # Keys of Shot.extra that are not descriptions to print (paths, vectors).
-_HIDDEN = {"thumbnail", "embedding", "vector"}
+_HIDDEN = {"thumbnail", "embedding", "vector", "words"}  # words: the timed form of "dialogue"
+#: Characters of a shot's dialogue quoted in one-line descriptions (markers, notes).
+DIALOGUE_CHARS = 120
 
 
 def jsonable(value: Any) -> Any:
@@ -87,6 +89,10 @@ def describe(shot: Shot) -> str:
             parts.append(", ".join(_tag_name(t) for t in list(tags)[:3]))
     if shot.transition in ("dissolve", "fade"):
         parts.append(f"{shot.transition} in ({shot.transition_frames} frames)")
+    said = str(extra.get("dialogue") or "")
+    if said:
+        cut = len(said) > DIALOGUE_CHARS
+        parts.append(f'said: "{said[: DIALOGUE_CHARS - 3].rstrip() + "..." if cut else said}"')
     return "; ".join(parts)
 
 
