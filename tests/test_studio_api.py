@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -622,3 +623,31 @@ def test_shots_search_and_exports(tmp_path, real_footage, megamind):
         if status["search"]:
             found = server.json("POST", "/api/editing/search", {"query": "a street"})
             assert found["results"] == []
+
+
+def test_transcript_job_and_exports(tmp_path, megamind):
+    """A clip's transcript as a job: JSON with word times, SRT/WebVTT/text downloads."""
+    pytest.importorskip("faster_whisper")
+    media = tmp_path / "media"
+    media.mkdir()
+    shutil.copyfile(megamind, media / "mm.avi")  # a link out of the media folder is refused
+    with Studio(tmp_path / "data", [media]) as server:
+        bad = server.request(
+            "POST", "/api/jobs", {"kind": "transcript", "input": "media/mm.avi", "speakers": 99}
+        )
+        assert bad[0] == 400 and b"speakers" in bad[2]
+        job = server.json(
+            "POST", "/api/jobs", {"kind": "transcript", "input": "media/mm.avi"}, expect=201
+        )
+        job = server.wait_job(job["id"])
+        assert job["status"] == "done", job["error"]
+        assert job["result"]["words"] > 20 and job["result"]["language"] == "en"
+        data = server.json("GET", f"/api/jobs/{job['id']}/transcript")
+        assert data["input"] == "media/mm.avi"
+        text = " ".join(s["text"] for s in data["segments"]).lower()
+        assert "judge a book by its cover" in text
+        code, headers, body = server.request("GET", f"/api/jobs/{job['id']}/transcript?format=srt")
+        assert code == 200 and "attachment" in headers["content-disposition"]
+        assert body.startswith(b"1\n") and b" --> " in body
+        assert server.request("GET", f"/api/jobs/{job['id']}/transcript?format=doc")[0] == 400
+        assert server.request("GET", f"/api/jobs/{job['id']}/shots")[0] == 409

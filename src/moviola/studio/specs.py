@@ -203,3 +203,31 @@ def shots_spec(data: dict, input_path: Path, methods: Sequence[str] = ()) -> dic
         "method": method,
         "describe": bool(data.get("describe")),
     }
+
+
+TRANSCRIBE_MODELS = ("whisper-tiny-en", "whisper-base")
+
+
+def transcript_spec(data: dict, input_path: Path) -> dict:
+    """The spec of a transcription job: ``model`` (one of TRANSCRIBE_MODELS) and ``speakers``
+    ("auto", a count from 1 to 32, or none)."""
+    model = data.get("model") or TRANSCRIBE_MODELS[0]
+    if model not in TRANSCRIBE_MODELS:
+        raise MoviolaError(f"model must be one of {', '.join(TRANSCRIBE_MODELS)}")
+    speakers = data.get("speakers")
+    if speakers in (None, "", False):
+        speakers = None
+    elif speakers != "auto" and not (
+        isinstance(speakers, int) and not isinstance(speakers, bool) and 1 <= speakers <= 32
+    ):
+        raise MoviolaError("speakers must be 'auto' or a number from 1 to 32")
+    language = data.get("language") or None
+    if language is not None and not (isinstance(language, str) and language.isalpha()):
+        raise MoviolaError("language must be a language code such as 'en' or 'fr'")
+    return {
+        "input": data["input"],
+        "input_path": str(input_path),
+        "model": model,
+        "speakers": speakers,
+        "language": language,
+    }

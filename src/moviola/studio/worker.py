@@ -182,6 +182,7 @@ def run_shots_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> d
 
         shot_list = describe_shots(spec["input_path"], shot_list, progress=progress)
         described = True
+        _attach_dialogue(spec["input_path"], shot_list, watch.cancel)
         _add_to_library(job_dir.parent.parent / "library.sqlite", shot_list, spec["input_path"])
     (job_dir / "shots.json").write_text(shot_list.to_json())
     return {
@@ -190,6 +191,73 @@ def run_shots_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> d
         "described": described,
         "detector": shot_list.detector,
         "frames": shot_list.frames,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def _attach_dialogue(path: str, shot_list, cancel: threading.Event) -> None:
+    """What is said, per shot (searchable in the library); a failure only loses the dialogue."""
+    try:
+        from moviola.analysis.dialogue import attach_dialogue
+
+        attach_dialogue(path, shot_list, progress=_seconds_adapter(lambda *_: None, cancel))
+    except ImportError:
+        return
+    except MoviolaError as exc:
+        log.warning("no dialogue for the shots: %s", exc)
+
+
+def _seconds_adapter(report, cancel: threading.Event):
+    """A transcription's progress callback (seconds heard, seconds in all); it raises once the
+    job is cancelled."""
+
+    def callback(done: float, total: float | None) -> None:
+        if cancel.is_set():
+            raise _Stopped("cancelled")
+        report(done, total)
+
+    return callback
+
+
+def run_transcript_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> dict:
+    """Speech to text: transcript.json (segments, words, speakers) and transcript.srt."""
+    spec = job["spec"]
+    try:
+        from moviola.speech.transcribe import Transcriber
+    except ImportError as exc:
+        raise MoviolaError(f"transcription is not available in this install ({exc})") from None
+    started = time.monotonic()
+
+    def report(done: float, total: float | None) -> None:
+        elapsed = time.monotonic() - started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        store.progress(
+            job["id"],
+            {
+                "seconds": round(done, 2),
+                "total_seconds": round(total, 2) if total else None,
+                "speed": round(rate, 2),
+                "eta": round((total - done) / rate, 1) if total and rate else None,
+                "fraction": round(min(done / total, 1.0), 4) if total else None,
+                "elapsed": round(elapsed, 2),
+                "done": False,
+            },
+        )
+
+    transcriber = Transcriber(spec["model"], language=spec.get("language"))
+    transcript = transcriber.transcribe(
+        spec["input_path"],
+        speakers=spec.get("speakers"),
+        progress=_seconds_adapter(report, watch.cancel),
+    )
+    (job_dir / "transcript.json").write_text(transcript.format(".json"))
+    (job_dir / "transcript.srt").write_text(transcript.format(".srt"))
+    return {
+        "output": "transcript.json",
+        "segments": len(transcript.segments),
+        "words": len(transcript.words),
+        "language": transcript.language,
+        "speakers": transcript.speakers,
         "seconds": round(time.monotonic() - started, 3),
     }
 
@@ -226,7 +294,7 @@ def _progress_adapter(report, cancel: threading.Event):
     return callback
 
 
-KINDS = {"effects": run_effects_job, "shots": run_shots_job}
+KINDS = {"effects": run_effects_job, "shots": run_shots_job, "transcript": run_transcript_job}
 
 
 def _ending(exc: BaseException, watch: _Watch) -> tuple[str, str]:

@@ -1,5 +1,6 @@
 """The editing view: what this install can do, a finished job's shot list and its exports (EDL,
-OTIO, FCPXML, CSV...), and search over the described shots."""
+OTIO, FCPXML, CSV...), a finished transcription (JSON, SRT, WebVTT, text), and search over the
+described shots."""
 
 from __future__ import annotations
 
@@ -61,9 +62,43 @@ async def job_export(request: Request) -> Response:
     )
 
 
+TRANSCRIPT_TYPES = {
+    "json": "application/json",
+    "srt": "application/x-subrip",
+    "vtt": "text/vtt",
+    "txt": "text/plain",
+}
+
+
+async def job_transcript(request: Request) -> Response:
+    """A finished transcription: ``?format=json`` (default, inline) or srt, vtt, txt (files)."""
+    from moviola.speech.transcript import load_transcript
+
+    job = finished_job(request, "transcript", "no transcript for this job")
+    fmt = request.query_params.get("format", "json")
+    if fmt not in TRANSCRIPT_TYPES:
+        raise ApiError(f"format must be one of {', '.join(TRANSCRIPT_TYPES)}")
+    path = studio_state(request).job_dir(job["id"]) / "transcript.json"
+    if not path.is_file():
+        raise ApiError("the transcript is gone", 404)
+    transcript = await run_in_threadpool(load_transcript, path)
+    if fmt == "json":
+        data = transcript.to_dict()
+        data["input"] = job["spec"]["input"]  # a media id, not a server path
+        return JSONResponse(data)
+    text = await run_in_threadpool(transcript.format, f".{fmt}")
+    name = f"{Path(job['spec']['input']).stem}.{fmt}"
+    return Response(
+        text,
+        media_type=TRANSCRIPT_TYPES[fmt] + "; charset=utf-8",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+    )
+
+
 ROUTES = [
     Route("/api/editing", editing_status),
     Route("/api/editing/search", editing_search, methods=["POST"]),
     Route("/api/jobs/{job_id:str}/shots", job_shots),
     Route("/api/jobs/{job_id:str}/export", job_export),
+    Route("/api/jobs/{job_id:str}/transcript", job_transcript),
 ]

@@ -48,6 +48,11 @@ async def jobs_create(request: Request) -> Response:
             raise ApiError(available["message"], 501)
         spec = specs.shots_spec(data, input_path, available["methods"])
         title = f"shots of {input_path.name}"
+    elif kind == "transcript":
+        spec = specs.transcript_spec(data, input_path)
+        title = f"transcript of {input_path.name}" + (
+            f" ({spec['model']})" if spec["model"] != specs.TRANSCRIBE_MODELS[0] else ""
+        )
     elif kind == "effects":
         spec = await run_in_threadpool(specs.effects_spec, data, input_path, state.roots)
         title = specs.effects_title(spec, input_path)

@@ -448,8 +448,9 @@ function jobStats(job) {
   const p = job.progress || {};
   const parts = [];
   if (job.status === "queued") return "waiting for a worker";
-  if (job.status === "running" && p.frames == null) return "starting…";
+  if (job.status === "running" && p.frames == null && p.seconds == null) return "starting…";
   if (p.frames != null) parts.push(`${p.frames}${p.total ? "/" + p.total : ""} frames`);
+  if (p.seconds != null && job.status === "running") parts.push(`${p.seconds.toFixed(0)}${p.total_seconds ? "/" + p.total_seconds.toFixed(0) : ""} s heard`);
   if (p.fps) parts.push(`${p.fps.toFixed(1)} fps`);
   if (job.status === "running" && p.eta != null) parts.push(`ETA ${fmtClock(p.eta)}`);
   if (job.status === "done" && job.result) {
@@ -458,6 +459,7 @@ function jobStats(job) {
     if (r.size_bytes) parts.push(fmtBytes(r.size_bytes));
     if (r.seconds != null) parts.push(`${r.seconds.toFixed(1)} s`);
     if (r.shots != null) parts.push(`${r.shots} shots`);
+    if (r.words != null) parts.push(`${r.words} words${r.language ? ` (${r.language})` : ""}`);
   }
   return parts.join(" · ");
 }
@@ -486,6 +488,9 @@ function renderJobs() {
       actions.append(el("button", { class: "small", "data-action": "open", onclick: () => openResult(job.id), text: "Compare" }));
       actions.append(el("a", { class: "button small", "data-action": "download", href: `/api/jobs/${job.id}/result`, download: job.result ? job.result.output : "", text: "Download" }));
     }
+    if (job.status === "done" && job.kind === "transcript")
+      for (const f of ["srt", "vtt", "json"])
+        actions.append(el("a", { class: "button small", "data-action": `transcript-${f}`, href: `/api/jobs/${job.id}/transcript?format=${f}`, download: "", text: f.toUpperCase() }));
     if (job.status === "done" && job.kind === "shots")
       actions.append(el("button", { class: "small", "data-action": "open", onclick: () => { setTab("editing"); openShots(job.id); }, text: "Show shots" }));
     if (job.status !== "running")
@@ -636,6 +641,15 @@ async function runShots() {
   } catch (e) { showBanner(e.message); }
 }
 
+async function runTranscribe() {
+  if (!state.selected) { showBanner("choose a clip on the left first"); return; }
+  try {
+    const job = await api("/api/jobs", { method: "POST", json: { kind: "transcript", input: state.selected } });
+    state.mine.add(job.id);
+    upsertJob(job);
+  } catch (e) { showBanner(e.message); }
+}
+
 function shotCard(source, shot) {
   const mid = (shot.start_seconds + shot.end_seconds) / 2;
   const lines = [];
@@ -719,6 +733,7 @@ function wire() {
   compare.addEventListener("pointermove", e => { if (dragging) follow(e); });
   compare.addEventListener("pointerup", () => { dragging = false; });
   $("#shots-run").addEventListener("click", runShots);
+  $("#transcribe-run").addEventListener("click", runTranscribe);
   $("#search-run").addEventListener("click", runSearch);
   $("#search-query").addEventListener("keydown", e => { if (e.key === "Enter") runSearch(); });
   document.body.append(el("datalist", { id: "rate-suggestions" }, ...RATE_SUGGESTIONS.map(r => el("option", { value: r }))));
