@@ -446,16 +446,27 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", type=Path)
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument(
+        "--parts",
+        default="transcription,speakers,cut,memory",
+        help="comma-separated parts to run (default all)",
+    )
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
+    if args.skip_memory:
+        parts.discard("memory")
     if not (SPEECH / "two-speakers.rttm").exists():
         subprocess.run(["bash", str(ROOT / "scripts/get-speech-samples.sh")], check=True)
     (OUT / "speech").mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]
     t_rows, s_rows, c_rows, m_rows = [], [], [], []
-    bench_transcription(t_rows)
-    bench_speakers(s_rows)
-    bench_cut(c_rows)
-    if not args.skip_memory:
+    if "transcription" in parts:
+        bench_transcription(t_rows)
+    if "speakers" in parts:
+        bench_speakers(s_rows)
+    if "cut" in parts:
+        bench_cut(c_rows)
+    if "memory" in parts:
         bench_memory(m_rows)
     section = "\n".join(
         [

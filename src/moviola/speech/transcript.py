@@ -90,7 +90,7 @@ class Transcript:
         for s in self.segments:
             text = f"[{s.speaker}] {s.text}" if s.speaker and len(self.speakers) > 1 else s.text
             cue = Cue(_frac(s.start), _frac(s.end), text, s.speaker)
-            words = [(_frac(w.start), _frac(w.end), w.text.strip()) for w in s.words]
+            words = [(_frac(w.start), _frac(w.end), w.text) for w in s.words]
             out += split_for_reading([cue], width=width, max_lines=max_lines, words=words or None)
         return out
 
