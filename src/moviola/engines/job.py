@@ -29,6 +29,7 @@ from moviola.engines.stitch import audio_source, stitch
 from moviola.errors import MoviolaError
 from moviola.media.atomic import write_bytes, write_text
 from moviola.media.reader import VideoReader
+from moviola.media.subtitles import subtitle_source
 from moviola.media.time import parse_time
 from moviola.media.timeline import Timeline
 from moviola.media.writer import same_file
@@ -160,6 +161,7 @@ def run_chunked(
         origin = reader.origin
         audio_index = reader.info.audio[0].index if reader.info.audio else None
         tags = dict(reader.info.tags)
+        media_info = reader.info
     plan = chunking.plan(source, seconds=chunk_seconds, start=start_t, end=end_t)
     settings = chunking.Settings(
         suffix, info0.rate, codec, opts.crf, opts.preset, dtype, opts.strict
@@ -202,6 +204,7 @@ def run_chunked(
         parts,
         output,
         audio=src_audio,
+        subtitles=subtitle_source(str(source), media_info, origin, timeline),
         metadata={**output_tags(tags, effects), **(opts.metadata or {})},
     )
     if audio_index is not None and not audio:

@@ -4,6 +4,7 @@ once over the whole length (so there is no drift at chunk edges)."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 from fractions import Fraction
@@ -15,8 +16,11 @@ from moviola._version import __version__
 from moviola.errors import MoviolaError
 from moviola.media.atomic import commit, make_temp
 from moviola.media.audio import AudioSource, AudioTrack
+from moviola.media.subtitles import CUE_TICK, SubtitleSource, add_track, cue_packets, track_codec
 from moviola.media.timeline import Timeline
 from moviola.media.writer import resolve_target
+
+log = logging.getLogger(__name__)
 
 
 def stitch(
@@ -24,6 +28,7 @@ def stitch(
     output: str | Path,
     *,
     audio: AudioSource | None = None,
+    subtitles: SubtitleSource | None = None,
     metadata: dict | None = None,
 ) -> tuple[Path, str]:
     """Copy the video packets of ``parts`` (file, time shift) in order into ``output``.
@@ -53,6 +58,7 @@ def stitch(
             if audio is not None and audio.timeline.has_audio:
                 track = AudioTrack(audio, out)
                 audio_state = "copied" if track.copy else "re-encoded"
+            cues = _cue_packets(out, target.path, subtitles)
             out.start_encoding()
             assert vs.time_base is not None  # copied from the first chunk
             out_tb = Fraction(vs.time_base)
@@ -87,9 +93,13 @@ def stitch(
                             packet.duration = max(1, round(duration * tb / out_tb))
                         if track is not None:
                             track.mux_until(out, pts * out_tb)
+                        while cues and (cues[0].pts or 0) * CUE_TICK <= pts * out_tb:
+                            out.mux(cues.pop(0))
                         out.mux(packet)
             if track is not None:
                 track.mux_until(out, None)
+            for packet in cues:
+                out.mux(packet)
         commit(tmp, target.path)
         tmp = None
     finally:
@@ -99,6 +109,21 @@ def stitch(
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
     return target.path, audio_state
+
+
+def _cue_packets(out, path: Path, subtitles: SubtitleSource | None) -> list:
+    """The subtitle tracks' packets, in time order (none where the container takes none)."""
+    if subtitles is None:
+        return []
+    try:
+        codec = track_codec(path)
+    except MoviolaError:
+        log.warning("%s cannot carry subtitle tracks: subtitles not written", path.suffix)
+        return []
+    packets = []
+    for cues, language in subtitles.tracks():
+        packets += cue_packets(add_track(out, codec, language), codec, cues)
+    return sorted(packets, key=lambda p: p.pts or 0)
 
 
 def _ticks(seconds: Fraction, tb: Fraction) -> int:

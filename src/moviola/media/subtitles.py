@@ -342,7 +342,7 @@ _ASS_HEADER = (
     b"\n\n[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, "
     b"Text\n"
 )
-_MS = Fraction(1, 1000)
+CUE_TICK = _MS = Fraction(1, 1000)  # the time base of the subtitle tracks written here
 
 
 def track_codec(path: str | os.PathLike) -> str:
@@ -390,15 +390,17 @@ def cue_packets(stream, codec: str, cues: Sequence[Cue], offset: Fraction = Frac
     return sorted(packets, key=lambda p: p.pts or 0)
 
 
-def decode_track(path: str | os.PathLike, index: int) -> list[Cue]:
-    """The cues of a text subtitle stream of a media file (times from the file's start)."""
+def decode_track(path: str | os.PathLike, index: int, origin: Fraction | None = None) -> list[Cue]:
+    """The cues of a text subtitle stream of a media file, times from ``origin`` (seconds in
+    the file's own time; default: the file's start)."""
     import av
     from av.error import FFmpegError
 
     cues = []
     try:
         with av.open(str(path)) as container:
-            origin = Fraction(container.start_time or 0, 1_000_000)
+            if origin is None:
+                origin = Fraction(container.start_time or 0, 1_000_000)
             stream = container.streams[index]
             for packet in container.demux(stream):
                 if packet.pts is None or packet.time_base is None or not packet.size:
@@ -483,3 +485,30 @@ def _format(path: str | os.PathLike) -> str | None:
     return {".mkv": "matroska", ".webm": "webm", ".m4v": "mp4", ".mov": "mov"}.get(
         Path(path).suffix.lower()
     )
+
+
+@dataclass(frozen=True)
+class SubtitleSource:
+    """The source's subtitle streams to carry into an output, along the clip's timeline
+    (``origin``: source time of the clip's time 0, as for :class:`~moviola.media.audio.AudioSource`)."""
+
+    path: str
+    streams: tuple[tuple[int, str, str | None], ...]  # (index, codec, language)
+    origin: Fraction
+    timeline: object  # a moviola.media.timeline.Timeline
+
+    def tracks(self) -> list[tuple[list[Cue], str | None]]:
+        """Each text stream's cues in output time, with its language; image subtitles
+        (DVD, PGS) are not text and are left out."""
+        out = []
+        for index, codec, language in self.streams:
+            if codec in TEXT_CODECS:
+                cues = decode_track(self.path, index, self.origin)
+                out.append((retime(cues, self.timeline), language))
+        return out
+
+
+def subtitle_source(path: str, info, origin: Fraction, timeline) -> SubtitleSource | None:
+    """The SubtitleSource of a probed file (None when it has no subtitle stream)."""
+    streams = tuple((s.index, s.codec, s.language) for s in info.subtitles)
+    return SubtitleSource(path, streams, origin, timeline) if streams else None

@@ -37,6 +37,14 @@ from moviola.media.formats import (
     same_file,
 )
 from moviola.media.frame import ColorTags, Frame, StreamInfo, like, to_float, to_uint8, to_uint16
+from moviola.media.subtitles import (
+    CUE_TICK,
+    TEXT_CODECS,
+    SubtitleSource,
+    add_track,
+    cue_packets,
+    track_codec,
+)
 
 log = logging.getLogger("moviola")
 
@@ -61,7 +69,7 @@ class VideoWriter:
     from ``audio`` is interleaved as the video is written.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the output and what goes in it: picture, sound, text, tags
         self,
         path: str | os.PathLike,
         info: StreamInfo,
@@ -70,6 +78,7 @@ class VideoWriter:
         crf: int | None = None,
         preset: str | None = None,
         audio: AudioSource | None = None,
+        subtitles: SubtitleSource | None = None,
         metadata: dict | None = None,
         threads: int = 0,
     ) -> None:
@@ -78,6 +87,8 @@ class VideoWriter:
         self.crf = crf
         self.preset = preset
         self.audio_source = audio
+        self.subtitle_source = subtitles
+        self._cue_packets: list[Packet] = []  # subtitle packets not muxed yet, in time order
         self.metadata = {"software": f"moviola {__version__}", **(metadata or {})}
         self.threads = threads
         self.frames_written = 0
@@ -112,6 +123,30 @@ class VideoWriter:
         self._container = container = self._open_container(out_name)
         self._stream = self._add_video_stream(container, key, codec, pix_fmt, (width, height))
         self._attach_audio(container, tmp)
+        self._attach_subtitles(container)
+
+    def _attach_subtitles(self, container: OutputContainer) -> None:
+        """Carry the source's text subtitles into the output, retimed along the timeline."""
+        source = self.subtitle_source
+        if source is None:
+            return
+        try:
+            codec = track_codec(self.target.path)
+        except MoviolaError:
+            self._note(
+                logging.WARNING,
+                "%s cannot carry subtitle tracks: subtitles not written",
+                self.target.path.suffix or "an image sequence",
+            )
+            return
+        dropped = [i for i, c, _ in source.streams if c not in TEXT_CODECS]
+        if dropped:
+            self._note(logging.WARNING, "image subtitles (streams %s) are not carried", dropped)
+        packets = []
+        for cues, language in source.tracks():
+            track = add_track(container, codec, language)
+            packets += cue_packets(track, codec, cues)
+        self._cue_packets = sorted(packets, key=lambda p: p.pts or 0)  # all in milliseconds
 
     def _choose_format(self, frame: Frame) -> tuple[str, Codec, str]:
         """The codec (its key and spec) and pixel format for the first frame's alpha and depth."""
@@ -363,7 +398,16 @@ class VideoWriter:
         for packet in packets:
             if self._audio is not None and self._audio_out is not None and packet.pts is not None:
                 self._audio.mux_until(self._audio_out, packet.pts * packet.time_base)
+            if packet.pts is not None:
+                self._mux_cues(container, packet.pts * packet.time_base)
             container.mux(packet)
+
+    def _mux_cues(self, container: OutputContainer, until: Fraction | None) -> None:
+        """Subtitle packets due before ``until`` (all of them when None)."""
+        while self._cue_packets and (
+            until is None or (self._cue_packets[0].pts or 0) * CUE_TICK <= until
+        ):
+            container.mux(self._cue_packets.pop(0))
 
     # -- finishing ------------------------------------------------------------------------------
     def close(self) -> Path:
@@ -371,6 +415,7 @@ class VideoWriter:
         container, stream = self._opened()
         try:
             self._mux(container, stream.encode(None))
+            self._mux_cues(container, None)
             if self._audio is not None and self._audio_out is not None:
                 # added sound alone ends with the picture; the source's own audio is kept whole
                 end = self._last_end if self._audio.follows_picture else None

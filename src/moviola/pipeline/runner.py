@@ -21,6 +21,7 @@ from moviola.errors import MoviolaError
 from moviola.media.audio import AudioSource
 from moviola.media.frame import Frame, StreamInfo, check_size
 from moviola.media.reader import VideoReader
+from moviola.media.subtitles import subtitle_source
 from moviola.media.timeline import Timeline
 from moviola.media.writer import VideoWriter, resolve_target, same_file
 from moviola.pipeline.effect import Effect
@@ -191,6 +192,7 @@ def run(
             crf=opts.crf,
             preset=opts.preset,
             audio=audio_source,
+            subtitles=subtitle_source(str(source), reader.info, reader.origin, timeline),
             metadata={**tags, **(opts.metadata or {})},
         )
         frames_in, frames_out, seconds = _run_threads(reader, chain, writer, info, opts)
