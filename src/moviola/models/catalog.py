@@ -694,3 +694,43 @@ SILERO_VAD = ModelSpec(
 )
 
 BUILTIN_MODELS = (*BUILTIN_MODELS, WHISPER_TINY_EN, WHISPER_BASE, SILERO_VAD)
+
+GE2E_SPEAKER_ENCODER = ModelSpec(
+    id="ge2e-speaker-encoder",
+    task="speaker embedding",
+    description=(
+        "Resemblyzer's GE2E speaker encoder (3-layer LSTM, 256-d d-vectors) as ONNX, converted "
+        "from its PyTorch weights through moviola's own definition. Input mels (N x T x 40 mel "
+        "power spectra, 25 ms windows every 10 ms at 16 kHz); output embedding (N x 256 unit "
+        "vectors): the closer two voices, the higher their dot product."
+    ),
+    license="Apache-2.0",
+    homepage="https://github.com/resemble-ai/Resemblyzer",
+    notes=(
+        "Converted on fetch (needs moviola[convert]: torch 2.13.0 and onnx); the conversion is "
+        "byte-reproducible with that torch release, and checked against torch."
+    ),
+    files=[
+        F(
+            "ge2e.onnx",
+            "3100b0ac4940ec93941f1428d6bd3b96d4c54a0e72811e6d338ab4a6c7f147a1",
+            5700241,
+        )
+    ],
+    sources=[PyPISource("resemblyzer", "0.1.4", {"pretrained.pt": "resemblyzer/pretrained.pt"})],
+    conversion=Conversion(
+        inputs=[
+            F(
+                "pretrained.pt",
+                "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e",
+                17090379,
+            )
+        ],
+        func=_converted("ge2e", "convert_checkpoint", "ge2e.onnx"),
+        description="GE2E encoder weights -> ONNX (opset 17, any batch and length), checked "
+        "against torch",
+        requires=("torch", "onnx"),
+    ),
+)
+
+BUILTIN_MODELS = (*BUILTIN_MODELS, GE2E_SPEAKER_ENCODER)

@@ -12,9 +12,11 @@ probability below -1, Whisper's own rule) is dropped as well.
 
 A window's text is not given to the next as its prompt (Whisper does that between its own 30 s
 windows): with it, a sentence that repeats something said a window earlier was skipped
-(tests/test_speech.py, the long-audio test), and WER on the benchmark was the same without. With ``speakers``, every 1.5 s of speech (0.75 s apart) gets a GE2E speaker embedding
-(:mod:`moviola.speech.speakers`); these are clustered at the end and each word takes the speaker
-heard around its middle; segments are split where the speaker changes.
+(tests/test_speech.py, the long-audio test), and WER on the benchmark was the same without. With ``speakers``, every segment Whisper writes (a sentence or so) gets a GE2E speaker embedding
+of its audio (at least 1 s around its middle; :mod:`moviola.speech.speakers`); these are
+clustered at the end and each segment and its words take their cluster's speaker. Sliding 1.5 s
+windows labelled word by word were tried first and split one person's sentence among several
+speakers (bench/speech.py: 41 % of words right on the two-person call).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ DEFAULT_MODEL = "whisper-tiny-en"
 ENGLISH_ONLY = {"whisper-tiny-en"}
 WINDOW = 28 * RATE  # samples of speech per Whisper call
 GAP = int(1.0 * RATE)  # silence put between packed regions (Whisper ends a segment there)
-EMBED_LEN, EMBED_HOP = int(1.5 * RATE), int(0.75 * RATE)
+EMBED_MIN = RATE  # the shortest clip a segment's speaker embedding is taken from (samples)
 #: Seconds of audio kept around each speech region: soft first words ("and") were lost at 0.1
 #: (bench/speech.py, LibriVox 0870), 0.2 keeps them; faster-whisper's own VAD pads by 0.4.
 SPEECH_PAD = 0.3
@@ -170,7 +172,7 @@ class _Run:
         self.language: str | None = owner.language
         self.language_probability: float | None = None
         self.encoder: Any = None
-        self.embeddings: list[tuple[float, float, np.ndarray]] = []  # (start s, end s, vector)
+        self.embeddings: list[np.ndarray] = []  # one per segment, when telling speakers apart
         if embed:
             from moviola.speech.speakers import SpeakerEncoder
 
@@ -196,8 +198,6 @@ class _Run:
         samples = self.buf[max(a, 0) : max(b, 0)].copy()
         if not len(samples):
             return
-        if self.encoder is not None:
-            self._embed(region.start, samples)
         start = region.start
         while len(samples):  # a region longer than a window (the VAD caps them; be safe)
             if self.window.size + GAP + min(len(samples), WINDOW) > WINDOW and self.window.pieces:
@@ -206,17 +206,15 @@ class _Run:
             self.window.add(Region(start, start + len(take)), take)
             samples, start = samples[WINDOW:], start + len(take)
 
-    def _embed(self, start: int, samples: np.ndarray) -> None:
-        clips, spans = [], []
-        last = max(len(samples) - EMBED_LEN, 0)
-        for i in range(0, last + 1, EMBED_HOP):
-            clip = samples[i : i + EMBED_LEN]
-            if len(clip) >= RATE // 2:
-                clips.append(clip)
-                spans.append(((start + i) / RATE, (start + i + len(clip)) / RATE))
-        if clips:
-            vectors = self.encoder.embed_many(clips)
-            self.embeddings += [(a, b, v) for (a, b), v in zip(spans, vectors, strict=True)]
+    def _embed(self, audio: np.ndarray, spans: list[tuple[float, float]]) -> list[np.ndarray]:
+        """A speaker embedding per Whisper segment (packed-audio seconds), each clip widened
+        to at least EMBED_MIN around its middle."""
+        clips = []
+        for a, b in spans:
+            mid, half = (a + b) / 2 * RATE, max((b - a) * RATE, EMBED_MIN) / 2
+            lo = int(max(0, min(mid - half, len(audio) - EMBED_MIN)))
+            clips.append(audio[lo : max(lo + RATE // 2, int(mid + half))])
+        return list(self.encoder.embed_many(clips)) if clips else []
 
     def _flush(self) -> None:
         window, self.window = self.window, _Window()
@@ -243,6 +241,7 @@ class _Run:
                     info.language,
                     100 * self.language_probability,
                 )
+        kept = []
         for s in segs:
             log.debug(
                 "window segment %.2f-%.2f nsp %.2f lp %.2f %r",
@@ -254,7 +253,13 @@ class _Run:
             )
             if (s.no_speech_prob > 0.6 and s.avg_logprob < -1.0) or not s.text.strip():
                 continue
-            self.segments += _mapped(s, window)
+            kept.append(s)
+        vectors = self._embed(audio, [(s.start, s.end) for s in kept]) if self.encoder else []
+        for i, s in enumerate(kept):
+            pieces = _mapped(s, window)
+            self.segments += pieces
+            if vectors:
+                self.embeddings += [vectors[i]] * len(pieces)
 
 
 def _mapped(seg: Any, window: _Window) -> list[Segment]:
@@ -290,61 +295,31 @@ def _mapped(seg: Any, window: _Window) -> list[Segment]:
 
 
 def _label_speakers(
-    segments: list[Segment], embeddings: list[tuple[float, float, np.ndarray]], speakers: int | str
+    segments: list[Segment], embeddings: list[np.ndarray], speakers: int | str
 ) -> list[str]:
-    """Cluster the embeddings; give every word, then every segment, its speaker (segments split
-    where the speaker changes). Returns the speaker names in order of first appearance."""
+    """Cluster the segments' embeddings; every segment and its words take their cluster's
+    speaker. Returns the speaker names in order of first appearance."""
     from moviola.speech.speakers import assign_speakers, speaker_name
 
     if not embeddings:
         return []
     count = None if speakers == "auto" else int(speakers)
-    vectors = np.stack([v for _, _, v in embeddings])
+    vectors = np.stack(embeddings)
     if len(vectors) > MAX_CLUSTERED:
         pick = np.linspace(0, len(vectors) - 1, MAX_CLUSTERED).round().astype(int)
-        some = assign_speakers(vectors[pick], count)
-        centroids = np.stack(
-            [vectors[pick][np.array(some) == k].mean(0) for k in range(max(some) + 1)]
-        )
-        labels = list(np.argmax(vectors @ centroids.T, axis=1))
+        some = np.array(assign_speakers(vectors[pick], count))
+        centroids = np.stack([vectors[pick][some == k].mean(0) for k in range(some.max() + 1)])
+        labels = [int(k) for k in np.argmax(vectors @ centroids.T, axis=1)]
     else:
         labels = assign_speakers(vectors, count)
-    mids = np.array([(a + b) / 2 for a, b, _ in embeddings])
-    names = [speaker_name(int(k)) for k in labels]
-    for s in segments:
-        for w in s.words:
-            w.speaker = names[int(np.argmin(np.abs(mids - (w.start + w.end) / 2)))]
-    out: list[Segment] = []
-    for s in segments:
-        out += _split_by_speaker(s, names[int(np.argmin(np.abs(mids - (s.start + s.end) / 2)))])
-    segments[:] = out
-    seen: list[str] = []
-    for s in segments:
-        if s.speaker and s.speaker not in seen:
-            seen.append(s.speaker)
-    return seen
-
-
-def _split_by_speaker(segment: Segment, fallback: str) -> list[Segment]:
-    if not segment.words:
-        segment.speaker = fallback
-        return [segment]
-    runs: list[list[Word]] = []
-    for w in segment.words:
-        if runs and runs[-1][-1].speaker == w.speaker:
-            runs[-1].append(w)
-        else:
-            runs.append([w])
-    return [
-        Segment(
-            start=run[0].start,
-            end=run[-1].end,
-            text="".join(w.text for w in run).strip(),
-            words=run,
-            speaker=run[0].speaker,
-        )
-        for run in runs
-    ]
+    names: list[str] = []
+    for segment, label in zip(segments, labels, strict=True):
+        segment.speaker = speaker_name(label)
+        for w in segment.words:
+            w.speaker = segment.speaker
+        if segment.speaker not in names:
+            names.append(segment.speaker)
+    return names
 
 
 def transcribe(

@@ -82,15 +82,19 @@ class Transcript:
         except (KeyError, TypeError, ValueError) as e:
             raise MoviolaError(f"not a moviola transcript: {type(e).__name__}: {e}") from None
 
-    def cues(self, width: int = 42, max_lines: int = 2) -> list[Any]:
-        """Subtitle cues cut for reading (at word times where a segment is too long)."""
+    def cues(self, width: int = 42, max_lines: int = 2, labels: bool = True) -> list[Any]:
+        """Subtitle cues cut for reading (at word times where a segment is too long); with
+        several speakers, ``labels`` starts each with its speaker ("[S1] ...")."""
         from moviola.media.subtitles import Cue, split_for_reading
 
         out = []
+        label = labels and len(self.speakers) > 1
         for s in self.segments:
-            text = f"[{s.speaker}] {s.text}" if s.speaker and len(self.speakers) > 1 else s.text
+            text = f"[{s.speaker}] {s.text}" if s.speaker and label else s.text
             cue = Cue(_frac(s.start), _frac(s.end), text, s.speaker)
             words = [(_frac(w.start), _frac(w.end), w.text) for w in s.words]
+            if words and s.speaker and label:  # the label goes with the first word
+                words[0] = (words[0][0], words[0][1], f" [{s.speaker}] {words[0][2].lstrip()}")
             out += split_for_reading([cue], width=width, max_lines=max_lines, words=words or None)
         return out
 
@@ -108,7 +112,7 @@ class Transcript:
         if suffix == ".srt":
             return format_srt(self.cues())
         if suffix == ".vtt":
-            return format_vtt(self.cues())
+            return format_vtt(self.cues(labels=False))  # WebVTT says who speaks: <v S1>
         raise MoviolaError(f"unknown transcript format {suffix!r}: use {', '.join(FORMATS)}")
 
 
