@@ -79,7 +79,9 @@ def run(args) -> int:
         raise MoviolaError("the output would overwrite the input")
     speakers = parse_speakers(args.speakers)
     transcriber = Transcriber(args.model, language=args.language)
-    bar = None if args.quiet or args.json else _SecondsBar("transcribing")
+    bar = (
+        None if args.quiet or args.json or not sys.stderr.isatty() else _SecondsBar("transcribing")
+    )
     try:
         transcript = transcriber.transcribe(args.input, speakers=speakers, progress=bar)
     finally:
@@ -122,10 +124,14 @@ class _SecondsBar:
             console=Console(stderr=True),
         )
         self._task = self._bar.add_task(description, total=None)
-        self._bar.start()
+        self._started = False  # shown once there is audio to hear (not before an error)
 
     def __call__(self, done: float, total: float | None) -> None:
+        if not self._started:
+            self._bar.start()
+            self._started = True
         self._bar.update(self._task, completed=done, total=total)
 
     def finish(self) -> None:
-        self._bar.stop()
+        if self._started:
+            self._bar.stop()
