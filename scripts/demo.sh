@@ -73,6 +73,13 @@ $M export samples/Megamind.avi --shots "$OUT/megamind_described.json" -o "$OUT/m
 $M export samples/Megamind.avi --shots "$OUT/megamind_described.json" -o "$OUT/megamind.edl"
 $M export samples/Megamind.avi --shots "$OUT/megamind_described.json" -o "$OUT/megamind_contact.png"
 
+echo "== what is said: Megamind.avi transcribed (two speakers), subtitled as a track and burned in"
+$M transcribe samples/Megamind.avi -o "$OUT/megamind.srt" --speakers 2 -q
+cat "$OUT/megamind.srt"
+$M subtitle samples/Megamind.avi -o "$OUT/megamind_subtitled.mkv" --from "$OUT/megamind.srt"
+$M subtitle samples/Megamind.avi -o "$OUT/megamind_captions.mp4" --from "$OUT/megamind.srt" --burn -q
+$M cut samples/Megamind.avi -o "$OUT/megamind_one_line.mp4" --keep "judge a book by its cover"
+
 echo
 echo "demo results in $OUT/:"
 for f in "$OUT"/*; do
