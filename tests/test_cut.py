@@ -157,3 +157,19 @@ def test_cut_bad_input(clips, talk, tmp_path):
     r = moviola_cli("cut", clips["ntsc"], "-o", tmp_path / "x.mp4", "--silence")
     assert r.returncode == 2 and "nothing would be left" in r.stderr  # clicks are not speech
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_cut_carries_subtitles_along(talk, tmp_path):
+    from moviola.media.subtitles import Cue, decode_track, mux_subtitles
+
+    subbed = tmp_path / "subbed.mp4"
+    cues = [Cue(Fraction(2), Fraction(4), "young man"), Cue(Fraction(5), Fraction(6), "pause")]
+    mux_subtitles(talk, cues, subbed)
+    out = tmp_path / "tight.mp4"
+    r = moviola_cli("cut", subbed, "-o", out, "--silence", "-q")
+    assert r.returncode == 0, r.stderr
+    info = probe(out)
+    got = decode_track(out, info.subtitles[0].index, info.video[0].start_time)
+    assert [c.text for c in got] == ["young man"]  # the cue in the removed pause is gone
+    # the sentence's speech starts about 1.6 s into the source and at about 0.1 s in the cut
+    assert 0.2 < float(got[0].start) < 0.7 and float(got[0].end - got[0].start) == 2.0

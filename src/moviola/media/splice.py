@@ -40,6 +40,20 @@ class Cut:
     def kept(self) -> Fraction:
         return sum((b - a for a, b in self.spans), Fraction(0))
 
+    def cues(self, cues: list) -> list:
+        """Subtitle cues of the source in the output: each kept part of a cue, moved along."""
+        from moviola.media.subtitles import Cue
+
+        out = []
+        done = Fraction(0)
+        for a, b in self.spans:
+            for c in cues:
+                lo, hi = max(c.start, a), min(c.end, b)
+                if hi > lo:
+                    out.append(Cue(done + lo - a, done + hi - a, c.text, c.speaker))
+            done += b - a
+        return sorted(out, key=lambda c: c.start)
+
     def to_output(self, t: Fraction) -> Fraction | None:
         """Where source time ``t`` lands in the output (None: cut out)."""
         done = Fraction(0)
@@ -252,8 +266,12 @@ def splice(
 
     if not cut.spans:
         raise MoviolaError("nothing would be left: the cut keeps no frame")
+    from moviola.media.subtitles import SubtitleSource
+
     info = probe(src)
     origin = info.video[0].start_time if info.video else Fraction(0)
+    streams = tuple((s.index, s.codec, s.language) for s in info.subtitles)
+    subtitles = SubtitleSource(str(src), streams, origin, None, cut.cues) if streams else None
     target = Path(dst)
     wav = target.with_name(f".{target.name}.moviola-cut-audio.wav")
     try:
@@ -266,6 +284,7 @@ def splice(
                 dst,
                 stream_info.evolve(frames=frames, duration=cut.kept),
                 audio=audio,
+                subtitles=subtitles,
                 codec=codec,
                 crf=crf,
             )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -496,6 +496,7 @@ class SubtitleSource:
     streams: tuple[tuple[int, str, str | None], ...]  # (index, codec, language)
     origin: Fraction
     timeline: object  # a moviola.media.timeline.Timeline
+    remap: Callable[[list[Cue]], list[Cue]] | None = None  # instead of the timeline (cut lists)
 
     def tracks(self) -> list[tuple[list[Cue], str | None]]:
         """Each text stream's cues in output time, with its language; image subtitles
@@ -504,7 +505,8 @@ class SubtitleSource:
         for index, codec, language in self.streams:
             if codec in TEXT_CODECS:
                 cues = decode_track(self.path, index, self.origin)
-                out.append((retime(cues, self.timeline), language))
+                mapped = self.remap(cues) if self.remap else retime(cues, self.timeline)
+                out.append((mapped, language))
         return out
 
 
