@@ -54,20 +54,23 @@ def read_wav(path: Path) -> np.ndarray:
     return np.concatenate(list(decode_mono(path, RATE)))
 
 
-def write_wav(path: Path, samples: np.ndarray) -> Path:
+def write_wav(path: Path, samples) -> Path:
+    """16-bit mono WAV at 16 kHz from an array, or from an iterable of arrays (streamed)."""
     import av
 
+    blocks = [samples] if isinstance(samples, np.ndarray) else samples
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w", format="wav") as out:
         stream = out.add_stream("pcm_s16le", rate=RATE, layout="mono")
-        pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
-        for i in range(0, pcm.shape[1], RATE * 10):
-            frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(pcm[:, i : i + RATE * 10]), format="s16", layout="mono"
-            )
-            frame.sample_rate = RATE
-            for p in stream.encode(frame):
-                out.mux(p)
+        for block in blocks:
+            pcm = (np.clip(block, -1, 1) * 32767).astype(np.int16).reshape(1, -1)
+            for i in range(0, pcm.shape[1], RATE * 10):
+                frame = av.AudioFrame.from_ndarray(
+                    np.ascontiguousarray(pcm[:, i : i + RATE * 10]), format="s16", layout="mono"
+                )
+                frame.sample_rate = RATE
+                for p in stream.encode(frame):
+                    out.mux(p)
         for p in stream.encode(None):
             out.mux(p)
     return path
@@ -392,25 +395,14 @@ def long_audio(minutes: int) -> Path:
     if path.exists():
         return path
     sents = librivox()
-    import av
 
-    with av.open(str(path), "w", format="wav") as out:
-        stream = out.add_stream("pcm_s16le", rate=RATE, layout="mono")
-        for m in range(minutes):
-            a = sents[m % len(sents)][1]
-            minute = silence(60.0, -45.0, m)
-            minute[RATE * 5 : RATE * 5 + len(a)] += a
-            frame = av.AudioFrame.from_ndarray(
-                (np.clip(minute, -1, 1) * 32767).astype(np.int16).reshape(1, -1),
-                format="s16",
-                layout="mono",
-            )
-            frame.sample_rate = RATE
-            for p in stream.encode(frame):
-                out.mux(p)
-        for p in stream.encode(None):
-            out.mux(p)
-    return path
+    def minute(m: int) -> np.ndarray:
+        a = sents[m % len(sents)][1]
+        block = silence(60.0, -45.0, m)
+        block[RATE * 5 : RATE * 5 + len(a)] += a
+        return block
+
+    return write_wav(path, (minute(m) for m in range(minutes)))
 
 
 PEAK = """

@@ -145,6 +145,23 @@ def run_effects_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) ->
     }
 
 
+def _progress(done: float, total: float | None, started: float, *keys: str) -> dict:
+    """A job's progress record: ``keys`` name the amount done, the total and the rate
+    (frames, total, fps for shots; seconds, total_seconds, speed for transcripts)."""
+    elapsed = time.monotonic() - started
+    rate = done / elapsed if elapsed > 0 else 0.0
+    done_key, total_key, rate_key = keys
+    return {
+        done_key: round(done, 2),
+        total_key: round(total, 2) if total else None,
+        rate_key: round(rate, 2),
+        "eta": round((total - done) / rate, 1) if total and rate else None,
+        "fraction": round(min(done / total, 1.0), 4) if total else None,
+        "elapsed": round(elapsed, 2),
+        "done": False,
+    }
+
+
 def run_shots_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> dict:
     """Shot detection (and descriptions when the analysis package has them)."""
     spec = job["spec"]
@@ -155,20 +172,7 @@ def run_shots_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> d
     started = time.monotonic()
 
     def report(frames: int, total: int | None) -> None:
-        elapsed = time.monotonic() - started
-        fps = frames / elapsed if elapsed > 0 else 0.0
-        store.progress(
-            job["id"],
-            {
-                "frames": frames,
-                "total": total,
-                "fps": round(fps, 2),
-                "eta": round((total - frames) / fps, 1) if total and fps else None,
-                "fraction": round(frames / total, 4) if total else None,
-                "elapsed": round(elapsed, 2),
-                "done": False,
-            },
-        )
+        store.progress(job["id"], _progress(frames, total, started, "frames", "total", "fps"))
 
     progress = _progress_adapter(report, watch.cancel)
     shot_list = shots_mod.detect_shots(
@@ -229,19 +233,8 @@ def run_transcript_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore)
     started = time.monotonic()
 
     def report(done: float, total: float | None) -> None:
-        elapsed = time.monotonic() - started
-        rate = done / elapsed if elapsed > 0 else 0.0
         store.progress(
-            job["id"],
-            {
-                "seconds": round(done, 2),
-                "total_seconds": round(total, 2) if total else None,
-                "speed": round(rate, 2),
-                "eta": round((total - done) / rate, 1) if total and rate else None,
-                "fraction": round(min(done / total, 1.0), 4) if total else None,
-                "elapsed": round(elapsed, 2),
-                "done": False,
-            },
+            job["id"], _progress(done, total, started, "seconds", "total_seconds", "speed")
         )
 
     transcriber = Transcriber(spec["model"], language=spec.get("language"))
