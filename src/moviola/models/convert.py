@@ -41,16 +41,15 @@ def load_torch_checkpoint(path: str | Path) -> Any:
 def load_exactly(net: Any, state: Mapping[str, Any], what: str) -> Any:
     """Load ``state`` into ``net``: every weight of the network must come from it and every
     entry must be used, with the right shapes, else MoviolaError naming ``what``."""
-    result = net.load_state_dict(state, strict=False)
+    try:
+        result = net.load_state_dict(state, strict=False)  # raises on shapes even when not strict
+    except RuntimeError as e:  # shapes differ
+        raise MoviolaError(f"not {what}: {str(e).strip().splitlines()[-1]}") from e
     if result.missing_keys or result.unexpected_keys:
         raise MoviolaError(
             f"not {what}: {len(result.missing_keys)} weights missing, "
             f"{len(result.unexpected_keys)} unexpected"
         )
-    try:
-        net.load_state_dict(state, strict=True)
-    except RuntimeError as e:  # shapes differ
-        raise MoviolaError(f"not {what}: {str(e).strip().splitlines()[-1]}") from e
     return net
 
 

@@ -36,10 +36,13 @@ PARTIAL, STEP, MIN_COVERAGE = 160, 77, 0.75
 TARGET_DBFS = -30.0
 MIN_CLIP = RATE // 2  # the shortest clip embedded (samples)
 BATCH = 64  # partial windows per ONNX Runtime call
-#: The cosine distance (average linkage) at which two groups of segments are different speakers;
-#: tuned on samples/speech (see tests/test_speakers.py): the two people of the phone call are
-#: 0.262 apart, one person's turns at most 0.208, the LibriVox reader's sentences 0.189.
-THRESHOLD = 0.24
+#: The cosine distance (average linkage) beyond which two groups of clips are different speakers,
+#: tuned on samples/speech with one embedding per Whisper segment (what transcribe clusters) and
+#: segments under a second left out by their weights: the phone call's two people split at 0.309,
+#: one person's segments join by 0.26, the LibriVox reader's by 0.243. Longer clips embed more
+#: steadily and would take a lower threshold (the call by whole turns: 0.261 apart, one person's
+#: turns within 0.21); 1.5 s windows of one speaker join by 0.288.
+THRESHOLD = 0.29
 #: Embeddings of less speech than this (seconds, by ``weights``) do not shape the clusters.
 MIN_SPEECH = 1.0
 
@@ -78,7 +81,7 @@ def mel_spectrogram(samples: np.ndarray) -> np.ndarray:
     pad = N_FFT // 2
     x = np.pad(np.asarray(samples, np.float32), pad)
     n = 1 + (len(x) - N_FFT) // HOP
-    frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT)[:: HOP][:n]
+    frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT)[::HOP][:n]
     window = np.hanning(N_FFT + 1)[:-1].astype(np.float32)  # periodic Hann
     power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
     return (power @ mel_filters().T).astype(np.float32)
@@ -165,9 +168,9 @@ def assign_speakers(
     Agglomerative clustering, average linkage on cosine distance, cut where groups lie more than
     ``threshold`` apart, or into exactly ``count`` clusters (fewer only when there are fewer
     embeddings). ``weights`` gives the seconds of speech behind each embedding: those of less
-    than MIN_SPEECH are clustered without (when enough others remain) and then join the cluster
-    whose duration-weighted mean they are closest to. Without ``weights`` every embedding counts
-    the same and all shape the clusters.
+    than MIN_SPEECH are left out of the tree (while at least two, and ``count``, others remain)
+    and then join the cluster whose duration-weighted mean is nearest. Without ``weights`` every
+    embedding shapes the clusters alike.
     """
     from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -186,15 +189,16 @@ def assign_speakers(
     if core.sum() < max(2, count or 2):
         core = np.ones(len(x), bool)
     labels = np.zeros(len(x), int)
-    if core.sum() > 1:
-        tree = linkage(x[core], method="average", metric="cosine")
-        if count is None:
-            labels[core] = fcluster(tree, t=threshold, criterion="distance")
-        else:
-            labels[core] = fcluster(tree, t=count, criterion="maxclust")
+    tree = linkage(x[core], method="average", metric="cosine")
+    if count is None:
+        labels[core] = fcluster(tree, t=threshold, criterion="distance")
+    else:
+        labels[core] = fcluster(tree, t=count, criterion="maxclust")
     if not core.all():
         ids = np.unique(labels[core])
-        means = np.stack([(x[core & (labels == k)] * w[core & (labels == k), None]).sum(0) for k in ids])
+        means = np.stack(
+            [(x[core & (labels == k)] * w[core & (labels == k), None]).sum(0) for k in ids]
+        )
         means /= np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-12)
         labels[~core] = ids[np.argmax(x[~core] @ means.T, axis=1)]
     return _first_appearance(labels.tolist())

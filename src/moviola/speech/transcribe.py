@@ -305,13 +305,15 @@ def _label_speakers(
         return []
     count = None if speakers == "auto" else int(speakers)
     vectors = np.stack(embeddings)
+    # seconds of speech behind each embedding: short lines do not shape the clusters
+    weights = np.array([s.end - s.start for s in segments], np.float64)
     if len(vectors) > MAX_CLUSTERED:
         pick = np.linspace(0, len(vectors) - 1, MAX_CLUSTERED).round().astype(int)
-        some = np.array(assign_speakers(vectors[pick], count))
+        some = np.array(assign_speakers(vectors[pick], count, weights=weights[pick]))
         centroids = np.stack([vectors[pick][some == k].mean(0) for k in range(some.max() + 1)])
         labels = [int(k) for k in np.argmax(vectors @ centroids.T, axis=1)]
     else:
-        labels = assign_speakers(vectors, count)
+        labels = assign_speakers(vectors, count, weights=weights)
     names: list[str] = []
     for segment, label in zip(segments, labels, strict=True):
         segment.speaker = speaker_name(label)
