@@ -4,14 +4,17 @@ sample formats, and the commands (`moviola captions`, `moviola subtitle --burn`)
 from __future__ import annotations
 
 from fractions import Fraction as F
+from typing import Any
 
 import numpy as np
 import pytest
 
+from moviola.media.frame import StreamInfo
 from moviola.media.probe import probe
 from moviola.media.reader import VideoReader
 from moviola.media.splice import frame_times
-from moviola.vision.captions import CaptionStyle, caption_band, draw_caption
+from moviola.pipeline import registry
+from moviola.vision.captions import CaptionStyle, caption_band, draw_caption, layout
 from tests.helpers import moviola_cli
 
 SRT = "1\n00:00:01,000 --> 00:00:02,000\nHello there\n\n2\n00:00:02,500 --> 00:00:03,000\nBye\n"
@@ -48,6 +51,64 @@ def test_draw_caption_any_sample_format(dtype, scale):
     assert out[..., :3].max() > 0.9 * scale  # white text drawn
     assert out[..., 3].max() > 0.9 * scale  # opaque where drawn
     assert (out[:50] == image[:50]).all()  # nothing above the caption band
+
+
+def test_two_lines_of_42_and_the_text_fills_the_width_it_may():
+    lines, _, pixels, _ = layout(LONG[:55], 1920, 1080, CaptionStyle())
+    assert len(lines) == 2 and all(len(line) <= 42 for line in lines)
+    assert pixels == 54  # 0.05 of 1080: nothing to shrink
+    lines, _, small, boxes = layout(LONG[:55], 160, 90, CaptionStyle())
+    assert small == 8 and max(b[2] - b[0] for b in boxes) <= 160 * 0.9
+    assert layout("one\ntwo", 640, 360, CaptionStyle())[0] == ["one", "two"]  # breaks kept
+
+
+def test_outline_leaves_the_background_box_darkens_it():
+    image = np.full((360, 640, 3), 200, np.uint8)
+    outline = draw_caption(image, "Hello there", CaptionStyle(style="outline"))
+    box = draw_caption(image, "Hello there", CaptionStyle(style="box"))
+    rows = np.nonzero((outline != image).any(axis=(1, 2)))[0]
+    assert rows.min() > 360 * 0.75 and rows.max() < 360 * 0.95  # in the bottom of the safe area
+    changed = (box != image).any(axis=2)
+    assert changed.sum() > 2 * (outline != image).any(axis=2).sum()  # the box is filled
+    backing = box[changed][:, 0]
+    assert (backing < 100).mean() > 0.5  # most of the box is the dark backing (200 -> ~75)
+    assert (outline[outline[..., 0] > 250]).size and (box[box[..., 0] > 250]).size  # white text
+
+
+def _effect(tmp_path, srt: str, **values) -> Any:  # a Captions (register() keeps no subclass)
+    (tmp_path / "c.srt").write_text(srt)
+    effect = registry.create("captions", subtitles=str(tmp_path / "c.srt"), **values)
+    assert effect.name == "captions"
+    effect.validate()
+    effect.configure(StreamInfo(width=320, height=180, rate=F(25), time_base=F(1, 25)))
+    return effect
+
+
+def _cue(i: int, a: str, b: str, text: str) -> str:
+    return f"{i}\n00:00:{a} --> 00:00:{b}\n{text}\n"
+
+
+def test_a_cue_too_long_for_two_lines_shows_in_consecutive_parts(tmp_path):
+    effect = _effect(tmp_path, _cue(1, "01,000", "05,000", LONG + " " + LONG))
+    parts = [effect.showing(F(t, 10)) for t in range(10, 50)]
+    assert all(len(p) == 1 for p in parts) and not effect.showing(F(5))
+    texts = list(dict.fromkeys(p[0].text for p in parts))
+    assert len(texts) >= 3  # 170 characters: three parts or more, in order
+    assert " ".join(texts).split() == (LONG + " " + LONG).split()
+    for text in texts:
+        lines = text.split("\n")
+        assert len(lines) <= 2 and all(len(line) <= 42 for line in lines)
+
+
+def test_overlapping_cues_are_found_exactly(tmp_path):
+    """A long cue under many short ones (more than any fixed look-back) is still shown, and
+    every cue holds from its start up to, not including, its end."""
+    words = [_cue(i + 2, f"{i:02d},000", f"{i:02d},500", f"word {i}") for i in range(1, 25)]
+    srt = "\n".join([_cue(1, "00,000", "30,000", "Sign on the wall"), *words])
+    effect = _effect(tmp_path, srt)
+    assert [c.text for c in effect.showing(F(20, 1))] == ["Sign on the wall", "word 20"]
+    assert [c.text for c in effect.showing(F(41, 2))] == ["Sign on the wall"]  # 20.5: ended
+    assert effect.showing(F(30)) == [] and len(effect.showing(F(0))) == 1
 
 
 def test_captions_effect_shows_each_cue_during_its_time(clips, tmp_path):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 from fractions import Fraction
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo
-from moviola.media.subtitles import Cue, read_subtitles
+from moviola.media.subtitles import Cue, read_subtitles, split_for_reading
 from moviola.media.timeline import Timeline
 from moviola.pipeline import Effect, Param, parse_color, register
 from moviola.pipeline.params import parse_path
@@ -47,8 +48,10 @@ class Captions(Effect):
 
     def configure(self, info: StreamInfo) -> StreamInfo:
         assert self.subtitles is not None  # validate()
-        self._cues: list[Cue] = read_subtitles(self.subtitles)
+        # a cue longer than two lines of 42 characters is shown as consecutive parts
+        self._cues: list[Cue] = split_for_reading(read_subtitles(self.subtitles))
         self._starts = [c.start for c in self._cues]
+        self._reach = list(itertools.accumulate((c.end for c in self._cues), max))
         self._style = CaptionStyle(
             size=self.size,
             position=self.position,
@@ -66,14 +69,19 @@ class Captions(Effect):
         return timeline
 
     def showing(self, t: Fraction) -> list[Cue]:
-        """The cues on screen at ``t`` (overlapping cues are stacked, earliest first)."""
-        i = bisect.bisect_right(self._starts, t)
-        return [c for c in self._cues[max(0, i - 8) : i] if c.start <= t < c.end]
+        """The cues on screen at ``t``, each in [start, end), earliest first."""
+        j = bisect.bisect_right(self._starts, t) - 1
+        shown = []
+        while j >= 0 and self._reach[j] > t:  # no cue at or before j ends after t: stop
+            if t < self._cues[j].end:
+                shown.append(self._cues[j])
+            j -= 1
+        return shown[::-1]
 
     def process(self, frame: Frame) -> Frame:
         timeline = getattr(self, "_timeline", None)
         cues = self.showing(timeline.source_time(frame.time) if timeline else frame.time)
         if not cues:
             return frame
-        text = " ".join(c.text.replace("\n", " ") for c in cues)
+        text = "\n".join(c.text for c in cues)  # overlapping cues stacked, each its own lines
         return frame.with_image(draw_caption(frame.image, text, self._style))
