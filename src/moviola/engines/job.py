@@ -197,7 +197,8 @@ def run_chunked(
         done_frames += result.frames_out
         if progress is not None:
             progress(Progress(done_frames, total, time.monotonic() - started))
-    parts = [(checkpoint.file(c.index, suffix), results[c.index].shift) for c in plan]
+    # chunk times are source times; the output starts at --start, as a single run's does
+    parts = [(checkpoint.file(c.index, suffix), results[c.index].shift - start_t) for c in plan]
     timeline = Chain(effects).timeline(Timeline(start=start_t, end=end_t))  # timing: unchanged
     src_audio = audio_source(source, origin, audio_index, timeline) if audio else None
     path, audio_state = stitch(
