@@ -7,6 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from moviola.commands._shared import bounded
+from moviola.commands.transcribe import add_model_option
 from moviola.errors import MoviolaError
 
 TIMELINES = (".otio", ".edl", ".fcpxml", ".xml")
@@ -54,12 +55,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--transcript", metavar="JSON", help="a transcript from `moviola transcribe` to use"
     )
-    p.add_argument(
-        "--model",
-        choices=("whisper-tiny-en", "whisper-base"),
-        default="whisper-tiny-en",
-        help="Whisper model when a transcript is needed (default %(default)s)",
-    )
+    add_model_option(p, " when a transcript is needed")
     p.add_argument(
         "--crossfade",
         type=bounded(float, 0, 0.5),

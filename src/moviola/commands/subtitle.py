@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from moviola.commands._shared import add_io_options, run_effects
+from moviola.commands.transcribe import add_model_option
 from moviola.errors import MoviolaError
 
 BURN = ("size", "position", "style", "font")
@@ -36,12 +37,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--language", metavar="CODE", help="language of the speech (and of the subtitle track)"
     )
-    p.add_argument(
-        "--model",
-        choices=("whisper-tiny-en", "whisper-base"),
-        default="whisper-tiny-en",
-        help="Whisper model when transcribing (default %(default)s)",
-    )
+    add_model_option(p, " when transcribing")
     p.add_argument("--speakers", metavar="auto|N", help="label speakers when transcribing")
     p.add_argument("--title", help="name of the subtitle track")
     p.add_argument(

@@ -27,9 +27,7 @@ def add_parser(sub) -> None:
     p.add_argument("input", help="video or audio file")
     p.add_argument("-o", "--output", help="transcript file: .json, .srt, .vtt or .txt")
     p.add_argument("--json", action="store_true", help="print the transcript as JSON")
-    p.add_argument(
-        "--model", choices=MODELS, default=MODELS[0], help="Whisper model (default %(default)s)"
-    )
+    add_model_option(p)
     p.add_argument(
         "--language",
         metavar="CODE",
@@ -43,6 +41,16 @@ def add_parser(sub) -> None:
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
+
+
+def add_model_option(p, when: str = "") -> None:
+    """The ``--model`` option of the commands that transcribe (transcribe, subtitle, cut)."""
+    p.add_argument(
+        "--model",
+        choices=MODELS,
+        default=MODELS[0],
+        help=f"Whisper model{when} (default %(default)s; whisper-tiny-en is English only)",
+    )
 
 
 def parse_speakers(value: str | None) -> int | str | None:
