@@ -159,3 +159,19 @@ def test_bad_subtitles_and_burn_command(clips, tmp_path):
     info = probe(out)
     assert info.subtitles == [] and len(info.audio) == 1  # drawn, not a track
     assert F(info.video[0].rate) == F(30000, 1001)
+
+
+def test_captions_follow_the_source_through_the_python_api(clips, tmp_path):
+    """moviola.open(start=1).frames(): the cue at 1..2 s of the source is on the first frames."""
+    import moviola
+
+    srt = tmp_path / "s.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nHello there\n")
+    clip = moviola.open(clips["ntsc"], start=1).apply("captions", subtitles=str(srt))
+    on = []
+    for f in clip.frames():
+        h = f.image.shape[0]
+        ink = float((f.image[int(h * 0.6) : int(h * 0.95), :, :3].min(axis=2) > 235).mean())
+        if 0.0008 < ink < 0.5:
+            on.append(float(f.time))
+    assert on and min(on) < 0.05 and max(on) < 1.0

@@ -22,6 +22,7 @@ from typing import Any
 import moviola.effects  # noqa: F401  (registers the built-in effects and plugins)
 from moviola.media.frame import Frame
 from moviola.media.probe import MediaInfo, probe
+from moviola.media.timeline import Timeline
 from moviola.pipeline import registry
 from moviola.pipeline.effect import Effect
 from moviola.pipeline.options import RunOptions
@@ -60,6 +61,8 @@ class Clip:
         chain = Chain(self.effects())
         try:
             chain.configure(reader.stream_info)
+            # as the runner does: effects learn the timeline (captions map frames to the source)
+            chain.timeline(Timeline(start=reader.start, end=reader.end))
             yield from chain.run(reader)
         finally:
             chain.close()
