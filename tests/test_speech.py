@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from moviola.errors import MoviolaError
-from moviola.media.pcm import decode_mono, rechunk
+from moviola.media.pcm import decode_mono
 from moviola.speech import transcribe as tmod
 from moviola.speech.transcript import Segment, Transcript, Word, load_transcript
 from moviola.speech.vad import RATE, SpeechDetector
@@ -58,14 +58,6 @@ def reading(speech_dir) -> np.ndarray:
             _audio(speech_dir / "librivox-0930.wav"),
         ]
     )
-
-
-def test_rechunk_keeps_every_sample():
-    chunks = [np.arange(n, dtype=np.float32) for n in (3, 700, 1, 512, 90)]
-    blocks = list(rechunk(chunks, 512))
-    assert all(len(b) == 512 for b in blocks)
-    joined = np.concatenate(blocks)
-    assert np.array_equal(joined[: sum(map(len, chunks))], np.concatenate(chunks))
 
 
 def test_vad_finds_the_two_sentences_and_nothing_in_silence(reading):

@@ -12,16 +12,12 @@ Whisper heard differently.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from moviola.analysis.model import ShotList
-
-
-def _norm(word: str) -> str:
-    return re.sub(r"[^a-z0-9']", "", word.lower())
+from moviola.speech.transcript import normalize_word, words_of
 
 
 def has_audio(path: str | Path) -> bool:
@@ -69,8 +65,8 @@ def attach_dialogue(
 def find_phrase(query: str, words: Sequence[Sequence[Any]]) -> tuple[float, float, str] | None:
     """Where ``query`` is said among ``words`` ([start, end, word], in order): (share of the
     query's words found in order, time of the first found word, the words found), or None."""
-    q = [t for t in (_norm(x) for x in query.split()) if t]
-    said = [_norm(str(w[2])) for w in words]
+    q = words_of(query)
+    said = [normalize_word(str(w[2])) for w in words]
     if not q or not said:
         return None
     m = difflib.SequenceMatcher(None, said, q, autojunk=False)

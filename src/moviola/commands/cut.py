@@ -83,7 +83,7 @@ def keep_spans(args, duration: float) -> list[tuple[float, float]]:
 
     spans = [(0.0, duration)]
     if args.silence:
-        speech, _ = edit.speech_spans(args.input, min_silence=args.min_silence, margin=args.margin)
+        speech = edit.speech_spans(args.input, min_silence=args.min_silence, margin=args.margin)
         spans = edit.intersect(spans, speech)
     if args.fillers or args.keep:
         transcript = _transcript(args)

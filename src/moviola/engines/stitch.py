@@ -16,7 +16,7 @@ from moviola._version import __version__
 from moviola.errors import MoviolaError
 from moviola.media.atomic import commit, make_temp
 from moviola.media.audio import AudioSource, AudioTrack
-from moviola.media.subtitles import CUE_TICK, SubtitleSource, add_track, cue_packets, track_codec
+from moviola.media.subtitles import SubtitleSource, add_track, cue_packets, mux_due, track_codec
 from moviola.media.timeline import Timeline
 from moviola.media.writer import resolve_target
 
@@ -93,13 +93,11 @@ def stitch(
                             packet.duration = max(1, round(duration * tb / out_tb))
                         if track is not None:
                             track.mux_until(out, pts * out_tb)
-                        while cues and (cues[0].pts or 0) * CUE_TICK <= pts * out_tb:
-                            out.mux(cues.pop(0))
+                        mux_due(out, cues, pts * out_tb)
                         out.mux(packet)
             if track is not None:
                 track.mux_until(out, None)
-            for packet in cues:
-                out.mux(packet)
+            mux_due(out, cues, None)
         commit(tmp, target.path)
         tmp = None
     finally:

@@ -8,7 +8,7 @@ decoded packet at a time, so memory never holds more than a chunk.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import cast
 
 import numpy as np
@@ -50,16 +50,3 @@ def decode_mono(
             yield out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
     finally:
         container.close()
-
-
-def rechunk(chunks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:
-    """The same samples in blocks of exactly ``size`` (the last one zero-padded)."""
-    pending = np.zeros(0, np.float32)
-    for chunk in chunks:
-        pending = np.concatenate([pending, chunk]) if len(pending) else chunk
-        whole = len(pending) // size * size
-        for i in range(0, whole, size):
-            yield pending[i : i + size]
-        pending = pending[whole:]
-    if len(pending):
-        yield np.concatenate([pending, np.zeros(size - len(pending), np.float32)])

@@ -148,12 +148,9 @@ def _audio_chunks(path: str, origin: Fraction) -> Iterator[tuple[Fraction, np.nd
 
 
 def _write_audio(src: str, cut: Cut, origin: Fraction, wav: Path, crossfade: float) -> bool:
-    """The kept audio, crossfaded at each join, to a float WAV. False when src has no audio."""
+    """The kept audio, crossfaded at each join, to a float WAV (False when none was decoded)."""
     import av
 
-    with av.open(src) as probe_c:
-        if not probe_c.streams.audio:
-            return False
     out = None
     stream = None
     try:
@@ -275,7 +272,7 @@ def splice(
     target = Path(dst)
     wav = target.with_name(f".{target.name}.moviola-cut-audio.wav")
     try:
-        has_audio = _write_audio(str(src), cut, origin, wav, crossfade)
+        has_audio = bool(info.audio) and _write_audio(str(src), cut, origin, wav, crossfade)
         audio = AudioSource(str(wav), 0, Fraction(0)) if has_audio else None
         with VideoReader(src) as reader:
             stream_info = reader.stream_info

@@ -56,6 +56,7 @@ __all__ = [
     "decode_track",
     "format_srt",
     "format_vtt",
+    "mux_due",
     "mux_subtitles",
     "parse_time",
     "read_subtitles",
@@ -342,3 +343,10 @@ def subtitle_source(path: str, info, origin: Fraction, timeline: Timeline) -> Su
     """The SubtitleSource of a probed file (None when it has no subtitle stream)."""
     streams = tuple((s.index, s.codec, s.language) for s in info.subtitles)
     return SubtitleSource(path, streams, origin, timeline) if streams else None
+
+
+def mux_due(container, packets: list, until: Fraction | None) -> None:
+    """Mux the subtitle packets (in time order, ms) due by ``until`` seconds (all when None),
+    taking them off the list: called as the picture is written, so tracks stay interleaved."""
+    while packets and (until is None or (packets[0].pts or 0) * CUE_TICK <= until):
+        container.mux(packets.pop(0))

@@ -38,11 +38,11 @@ from moviola.media.formats import (
 )
 from moviola.media.frame import ColorTags, Frame, StreamInfo, like, to_float, to_uint8, to_uint16
 from moviola.media.subtitles import (
-    CUE_TICK,
     TEXT_CODECS,
     SubtitleSource,
     add_track,
     cue_packets,
+    mux_due,
     track_codec,
 )
 
@@ -403,11 +403,7 @@ class VideoWriter:
             container.mux(packet)
 
     def _mux_cues(self, container: OutputContainer, until: Fraction | None) -> None:
-        """Subtitle packets due before ``until`` (all of them when None)."""
-        while self._cue_packets and (
-            until is None or (self._cue_packets[0].pts or 0) * CUE_TICK <= until
-        ):
-            container.mux(self._cue_packets.pop(0))
+        mux_due(container, self._cue_packets, until)
 
     # -- finishing ------------------------------------------------------------------------------
     def close(self) -> Path:

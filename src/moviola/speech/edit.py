@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Iterable, Sequence
 
 from moviola.errors import MoviolaError
-from moviola.speech.transcript import Transcript, Word
+from moviola.speech.transcript import Transcript, Word, normalize_word, words_of
 
-FILLERS = frozenset({"um", "umm", "uh", "uhm", "uh-huh", "erm", "er", "hmm", "mm", "ah", "eh"})
+FILLERS = frozenset({"um", "umm", "uh", "uhm", "uhhuh", "erm", "er", "hmm", "mm", "ah", "eh"})
 #: A prompt in which Whisper sees hesitations written down, so that it writes them too.
 FILLER_PROMPT = "Umm, let me think like, hmm... Okay, uh, here's what I'm, like, thinking. Erm."
 
@@ -36,27 +35,20 @@ Span = tuple[float, float]
 
 def speech_spans(
     path: str | os.PathLike, *, min_silence: float = 0.5, margin: float = 0.15
-) -> tuple[list[Span], float]:
-    """Speech regions of a file's audio (seconds) and the audio's length."""
+) -> list[Span]:
+    """Speech regions of a file's audio (seconds)."""
     from moviola.media.pcm import decode_mono
     from moviola.speech.vad import RATE, SpeechDetector
 
     det = SpeechDetector(min_silence=min_silence, pad=margin, min_speech=0.1)
     spans: list[Span] = []
-    n = 0
     for chunk in decode_mono(path, RATE):
-        n += len(chunk)
         spans += [r.seconds for r in det.feed(chunk)]
-    spans += [r.seconds for r in det.finish()]
-    return spans, n / RATE
-
-
-def _norm(word: str) -> str:
-    return re.sub(r"[^a-z'-]", "", word.lower())
+    return spans + [r.seconds for r in det.finish()]
 
 
 def filler_words(transcript: Transcript) -> list[Word]:
-    return [w for w in transcript.words if _norm(w.text).strip("-") in FILLERS]
+    return [w for w in transcript.words if normalize_word(w.text) in FILLERS]
 
 
 def without(spans: Sequence[Span], holes: Iterable[Span]) -> list[Span]:
@@ -96,10 +88,6 @@ def sentences(transcript: Transcript) -> list[list[Word]]:
     return [s for s in out if s]
 
 
-def _words(text: str) -> list[str]:
-    return [w for w in (_norm(t) for t in text.split()) if w]
-
-
 def keep_text(transcript: Transcript, wanted: Sequence[str], margin: float = 0.15) -> list[Span]:
     """The sentences that best match each wanted text, in order (text-based editing)."""
     sents = sentences(transcript)
@@ -108,12 +96,12 @@ def keep_text(transcript: Transcript, wanted: Sequence[str], margin: float = 0.1
     spans: list[Span] = []
     at = 0
     for text in wanted:
-        target = _words(text)
+        target = words_of(text)
         if not target:
             raise MoviolaError(f"--keep {text!r} has no words")
         best, best_score = -1, (0.0, 0.0)
         for i in range(at, len(sents)):
-            words = [_norm(w.text) for w in sents[i]]
+            words = [normalize_word(w.text) for w in sents[i]]
             m = difflib.SequenceMatcher(None, target, words)
             found = sum(b.size for b in m.get_matching_blocks()) / len(target)
             score = (found, m.ratio())  # most of the text found, then the closest sentence

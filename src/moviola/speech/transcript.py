@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -114,6 +115,17 @@ class Transcript:
         if suffix == ".vtt":
             return format_vtt(self.cues(labels=False))  # WebVTT says who speaks: <v S1>
         raise MoviolaError(f"unknown transcript format {suffix!r}: use {', '.join(FORMATS)}")
+
+
+def normalize_word(word: str) -> str:
+    """A word as compared when matching what is said: lower case, letters, digits and
+    apostrophes only ("Cold-hearted," -> "coldhearted")."""
+    return re.sub(r"[^a-z0-9']", "", word.lower())
+
+
+def words_of(text: str) -> list[str]:
+    """The normalised words of a text (empty ones dropped)."""
+    return [w for w in (normalize_word(t) for t in text.split()) if w]
 
 
 def _frac(seconds: float) -> Fraction:

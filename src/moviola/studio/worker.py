@@ -174,7 +174,7 @@ def run_shots_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> d
     def report(frames: int, total: int | None) -> None:
         store.progress(job["id"], _progress(frames, total, started, "frames", "total", "fps"))
 
-    progress = _progress_adapter(report, watch.cancel)
+    progress = _cancellable(lambda p: report(p.frames, p.total), watch.cancel)
     shot_list = shots_mod.detect_shots(
         spec["input_path"], method=spec.get("method") or "transnetv2", progress=progress
     )
@@ -204,23 +204,11 @@ def _attach_dialogue(path: str, shot_list, cancel: threading.Event) -> None:
     try:
         from moviola.analysis.dialogue import attach_dialogue
 
-        attach_dialogue(path, shot_list, progress=_seconds_adapter(lambda *_: None, cancel))
+        attach_dialogue(path, shot_list, progress=_cancellable(lambda *_: None, cancel))
     except ImportError:
         return
     except MoviolaError as exc:
         log.warning("no dialogue for the shots: %s", exc)
-
-
-def _seconds_adapter(report, cancel: threading.Event):
-    """A transcription's progress callback (seconds heard, seconds in all); it raises once the
-    job is cancelled."""
-
-    def callback(done: float, total: float | None) -> None:
-        if cancel.is_set():
-            raise _Stopped("cancelled")
-        report(done, total)
-
-    return callback
 
 
 def run_transcript_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> dict:
@@ -241,7 +229,7 @@ def run_transcript_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore)
     transcript = transcriber.transcribe(
         spec["input_path"],
         speakers=spec.get("speakers"),
-        progress=_seconds_adapter(report, watch.cancel),
+        progress=_cancellable(report, watch.cancel),
     )
     (job_dir / "transcript.json").write_text(transcript.format(".json"))
     (job_dir / "transcript.srt").write_text(transcript.format(".srt"))
@@ -275,14 +263,14 @@ class _Stopped(Exception):
     """Raised from a progress callback to stop an analysis that takes no cancel event."""
 
 
-def _progress_adapter(report, cancel: threading.Event):
-    """The analyses' progress callback (a pipeline Progress); it raises once the job is
-    cancelled, which stops them between frames."""
+def _cancellable(report, cancel: threading.Event):
+    """A progress callback that passes its arguments to ``report`` and raises once the job is
+    cancelled, which stops the analysis between frames (or windows of audio)."""
 
-    def callback(p) -> None:
+    def callback(*args) -> None:
         if cancel.is_set():
             raise _Stopped("cancelled")
-        report(p.frames, p.total)
+        report(*args)
 
     return callback
 
