@@ -38,4 +38,10 @@ fi
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[models,upscale,convert,analysis,studio,ray,faces,speech,dev]"
+# MOVIOLA_GPU=cuda|rocm|directml replaces the CPU onnxruntime with that build (docs/gpu.md); the
+# choice is kept in .venv/moviola-gpu, and MOVIOLA_GPU=cpu switches back.
+GPU=${MOVIOLA_GPU:-$(cat .venv/moviola-gpu 2>/dev/null || true)}
+if [ -n "$GPU" ]; then
+    bash scripts/gpu-runtime.sh .venv/bin/python "$GPU"
+fi
 echo "setup: .venv ready ($(.venv/bin/moviola --version))"

@@ -208,3 +208,53 @@ def test_a_release_url_download_resumes(home, hub, tmp_path):
 def test_hub_sources_must_pin_a_commit():
     with pytest.raises(ValueError, match="40-digit"):
         HFSource("org/x", "main", {"a": "a"})
+
+
+# --- the device -------------------------------------------------------------------------------
+
+
+def test_device_cuda_where_there_is_none_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MOVIOLA_DEVICE", raising=False)
+    out = tmp_path / "out.mp4"
+    code = main(["upscale", "in-does-not-matter.mp4", "-o", str(out), "--device", "cuda"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "cuda" in err and "onnxruntime-gpu" in err
+    assert not out.exists()
+
+
+def test_device_cpu_is_kept_for_the_sessions_and_workers(monkeypatch):
+    from moviola.models.runtime import device
+
+    monkeypatch.delenv("MOVIOLA_DEVICE", raising=False)
+    assert device.use("cpu") == "CPUExecutionProvider"
+    assert device.requested() == "cpu"
+    monkeypatch.setenv("MOVIOLA_DEVICE", "cpu")
+    assert device.whisper_device() == ("cpu", "int8")
+
+
+class _FakeOrt:
+    """An onnxruntime-gpu build on a machine without a driver: CUDA listed, falls back to CPU."""
+
+    class SessionOptions:
+        log_severity_level = 0
+
+    class InferenceSession:
+        def __init__(self, model, sess_options=None, providers=()):
+            self.model = model
+
+        def get_providers(self):
+            return ["CPUExecutionProvider"]
+
+    @staticmethod
+    def get_available_providers():
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+
+def test_a_listed_gpu_provider_that_cannot_start_is_refused(monkeypatch):
+    from moviola.models.runtime import device
+
+    monkeypatch.setattr(device, "_import_ort", lambda: _FakeOrt)
+    with pytest.raises(MoviolaError, match="could not start"):
+        device.probe("cuda")
+    assert device.probe("auto") == "CPUExecutionProvider"  # auto falls back quietly

@@ -30,6 +30,8 @@ from moviola.commands._shared import (
 )
 from moviola.errors import MoviolaError
 from moviola.media import format_info, probe
+from moviola.models.runtime.device import DEVICES
+from moviola.models.runtime.device import use as use_device
 from moviola.pipeline import registry
 
 log = logging.getLogger("moviola")
@@ -74,7 +76,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in discover_commands():
         module.add_parser(sub)
+    for name, command in sub.choices.items():
+        if name not in _NO_MODELS:
+            add_device_option(command)
     return parser
+
+
+# commands that run no model, and so take no --device
+_NO_MODELS = frozenset({"probe", "effects", "models"})
+
+
+def add_device_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--device",
+        choices=DEVICES,
+        default=None,
+        help="where models run: auto (a GPU when one is usable, default), cpu, cuda, rocm, "
+        "coreml, dml; a GPU that is not usable here is an error, not a silent fall-back",
+    )
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -200,6 +219,7 @@ def _main(argv: list[str]) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return 2
+        use_device(getattr(args, "device", None))
         return args.func(args)
     except MoviolaError as exc:
         print(f"moviola: error: {exc}", file=sys.stderr)

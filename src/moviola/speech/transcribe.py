@@ -31,6 +31,7 @@ import numpy as np
 
 from moviola.errors import MoviolaError
 from moviola.media.pcm import decode_mono
+from moviola.models.runtime.device import whisper_device
 from moviola.speech.transcript import Segment, Transcript, Word
 from moviola.speech.vad import RATE, Region, SpeechDetector
 
@@ -106,10 +107,11 @@ class Transcriber:
         self.model_id = model
         self.language = "en" if model in ENGLISH_ONLY else language
         folder = models.ensure(model, model_path).parent
+        device, compute_type = whisper_device()
         self.whisper = WhisperModel(
             str(folder),
-            device="cpu",
-            compute_type="int8",
+            device=device,
+            compute_type=compute_type,
             cpu_threads=threads or os.cpu_count() or 1,
         )
         self.beam_size = beam_size

@@ -5,8 +5,9 @@ wheel carries its own OpenMP library and loads Vulkan only when asked, so on the
 system package. The ``.bin`` weights file sits beside the ``.param`` file with the same stem.
 
 Arrays follow the ONNX convention: ``N x C x H x W`` (or ``C x H x W``) float32 in, the same rank
-out. Devices: "auto" and "cpu" run on the CPU; "vulkan" uses the first Vulkan GPU (software
-Vulkan, such as Mesa's lavapipe, is refused: it gave wrong colours with these models).
+out. Devices: "cpu" runs on the CPU; "auto" uses the first Vulkan device that is a real GPU and
+the CPU when there is none; "vulkan" (or any GPU device: cuda, rocm, dml, coreml) needs that GPU.
+Software Vulkan, such as Mesa's lavapipe, is never used: it gave wrong colours with these models.
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ def read_param_blobs(path: Path) -> tuple[list[str], list[str]]:
     return inputs, outputs
 
 
+# any GPU device asked for runs ncnn models on the Vulkan GPU (the same card)
+_NCNN_DEVICES = ("auto", "cpu", "vulkan", "gpu", "cuda", "rocm", "dml", "directml", "coreml")
+
+
 class NcnnSession(Session):
     """An ncnn Net. ``run`` is thread-safe: each call makes its own extractor."""
 
@@ -88,16 +93,18 @@ class NcnnSession(Session):
         opt.lightmode = True  # free intermediate blobs as soon as they are consumed
         if threads:
             opt.num_threads = int(threads)
-        if device in ("auto", "cpu"):
+        if device not in _NCNN_DEVICES:
+            raise MoviolaError(
+                f"device '{device}' is not available for ncnn models "
+                f"(choose {', '.join(_NCNN_DEVICES)})"
+            )
+        gpu = None if device == "cpu" else self._vulkan_device(ncnn, required=device != "auto")
+        if gpu is None:
             self.provider = "ncnn-cpu"
-        elif device in ("vulkan", "gpu"):
-            net.set_vulkan_device(self._vulkan_device(ncnn))
+        else:
+            net.set_vulkan_device(gpu)
             opt.use_vulkan_compute = True
             self.provider = "ncnn-vulkan"
-        else:
-            raise MoviolaError(
-                f"device '{device}' is not available for ncnn models (choose auto, cpu or vulkan)"
-            )
         if net.load_param(str(self.path)) != 0:
             raise MoviolaError(f"ncnn could not load {self.path}")
         if net.load_model(str(bin_path)) != 0:
@@ -109,11 +116,17 @@ class NcnnSession(Session):
         self.outputs = tuple(TensorInfo(n, ("N", 3, "H", "W"), "tensor(float)") for n in out_names)
 
     @staticmethod
-    def _vulkan_device(ncnn: Any) -> int:
-        count = ncnn.get_gpu_count()
+    def _vulkan_device(ncnn: Any, *, required: bool) -> int | None:
+        """The first Vulkan device that is a real GPU (auto: None when there is none)."""
+        try:
+            count = ncnn.get_gpu_count()
+        except Exception:  # noqa: BLE001 - a build without Vulkan, or a broken loader
+            count = 0
         for index in range(count):
             if ncnn.get_gpu_info(index).type() != _GPU_TYPE_CPU:
                 return index
+        if not required:
+            return None
         raise MoviolaError(
             "no Vulkan GPU for ncnn (software Vulkan is not used: it gives wrong colours); "
             "use device cpu"
