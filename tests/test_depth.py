@@ -30,16 +30,18 @@ from moviola.vision.scene import Scene, scale_invariant_errors
 
 
 # --- helpers -------------------------------------------------------------------------------------
-def channel_mean_model(path: Path, size: tuple[int, int] | None) -> Path:
+def channel_mean_model(
+    path: Path, size: tuple[int, int] | None, names: tuple[str, str] = ("image", "depth")
+) -> Path:
     """An ONNX model with a depth network's interface: image N x 3 x H x W (ImageNet-normalised)
     in, N x H x W out (here: the mean of the three normalised channels, so bright = near)."""
     onnx = pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
     h, w = (size[1], size[0]) if size else ("height", "width")
-    x = helper.make_tensor_value_info("image", TensorProto.FLOAT, [1, 3, h, w])
-    y = helper.make_tensor_value_info("depth", TensorProto.FLOAT, [1, h, w])
-    node = helper.make_node("ReduceMean", ["image"], ["depth"], axes=[1], keepdims=0)
+    x = helper.make_tensor_value_info(names[0], TensorProto.FLOAT, ["batch", 3, h, w])
+    y = helper.make_tensor_value_info(names[1], TensorProto.FLOAT, ["batch", h, w])
+    node = helper.make_node("ReduceMean", [names[0]], [names[1]], axes=[1], keepdims=0)
     graph = helper.make_graph([node], "depth_stub", [x], [y])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -127,10 +129,58 @@ def test_depth_cli_with_model_on_an_image(tmp_path):
     assert png[32, 48].mean() > 200 and png[4, 4].mean() < 50  # near (bright) in the middle
 
 
-def test_method_model_without_a_file_is_one_clear_line(tmp_path):
-    r = moviola_cli("depth", tmp_path / "x.mp4", "-o", tmp_path / "o.mp4", "--method", "model")
+def test_method_model_with_nothing_fetched_names_the_fetch_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "home"))
+    src = tmp_path / "photo.png"
+    cv2.imwrite(str(src), np.zeros((32, 32, 3), np.uint8))
+    r = moviola_cli("depth", src, "-o", f"{tmp_path / 'o'}/", "--method", "model")
     assert r.returncode == 2
-    assert r.stderr.count("\n") == 1 and "docs/depth.md" in r.stderr
+    assert r.stderr.count("\n") == 1
+    assert "moviola models fetch depth-anything-v2-small" in r.stderr and "Apache-2.0" in r.stderr
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+@pytest.fixture
+def cached_depth_anything(tmp_path, monkeypatch):
+    """The store's depth-anything-v2-small entry, served by a model with the real export's
+    interface (pixel_values N x 3 x H x W -> predicted_depth N x H x W) and fetched into a
+    temporary cache (the real 99 MB file is never run in the tests)."""
+    from moviola import models
+    from moviola.models import ModelFile, ModelSpec, URLSource
+
+    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "home"))
+    real = models.get_spec("depth-anything-v2-small")
+    stub = channel_mean_model(tmp_path / "da.onnx", None, ("pixel_values", "predicted_depth"))
+    data = stub.read_bytes()
+    import hashlib
+
+    spec = ModelSpec(
+        id=real.id,
+        task=real.task,
+        description=real.description,
+        license=real.license,
+        homepage=real.homepage,
+        files=[ModelFile(real.main, hashlib.sha256(data).hexdigest(), len(data))],
+        sources=[URLSource({real.main: stub.as_uri()})],
+    )
+    models.register(spec, replace=True)
+    models.fetch(real.id)
+    yield real
+    models.register(real, replace=True)
+
+
+def test_a_photo_gets_depth_from_the_fetched_network_by_default(tmp_path, cached_depth_anything):
+    from moviola import api
+
+    image = np.full((64, 96, 3), 30, np.uint8)
+    image[16:48, 24:72] = 220
+    src = tmp_path / "photo.png"
+    cv2.imwrite(str(src), image)
+    clip = api.open(src).apply("depth")
+    frame = next(clip.frames())
+    depth = frame.image[..., 0] if frame.image.ndim == 3 else frame.image
+    # the network ran (depth from motion refuses a still): the bright square is near
+    assert depth[32, 48] > 200 and depth[4, 4] < 50
 
 
 # --- (b) depth from motion -----------------------------------------------------------------------

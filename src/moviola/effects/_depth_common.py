@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from moviola import models
 from moviola.errors import MoviolaError
 from moviola.media.frame import StreamInfo
 from moviola.pipeline import Param, parse_path
@@ -13,22 +14,25 @@ from moviola.vision.depth import DepthStream
 
 log = logging.getLogger("moviola")
 
+#: the monocular depth network used when it is in the model cache (docs/depth.md)
+DEPTH_MODEL = "depth-anything-v2-small"
+
 DEPTH_PARAMS = (
     Param(
         "method",
         str,
         "auto",
-        "where depth comes from: model (an ONNX depth network, --model), motion (depth from "
+        "where depth comes from: model (a monocular depth network), motion (depth from "
         "camera motion in a video, no weights), file (--depth); auto: file if --depth is given, "
-        "else model if --model is given, else motion",
+        f"else model if --model is given or {DEPTH_MODEL} is fetched, else motion",
         choices=("auto", "model", "motion", "file"),
     ),
     Param(
         "model",
         parse_path,
         None,
-        "ONNX monocular depth model: a Depth-Anything-V2-Small or MiDaS v2.1 small export "
-        "(none can be downloaded here; see docs/depth.md)",
+        "ONNX monocular depth model file (a Depth-Anything-V2 or MiDaS small export); by "
+        f"default {DEPTH_MODEL} once fetched (`moviola models fetch {DEPTH_MODEL}`)",
     ),
     Param("depth", parse_path, None, "a depth map image (8/16-bit) or depth video of the input"),
     Param(
@@ -71,20 +75,38 @@ def is_still(info: StreamInfo) -> bool:
     return info.frames == 1 or (info.frames is None and info.duration is None)
 
 
+def depth_model(effect, method: str) -> str | None:
+    """The depth network to use: --model, else the cached default (for auto and model); with
+    method model and nothing cached, the store's one line naming the fetch command."""
+    if effect.model:
+        return effect.model
+    if method not in ("auto", "model"):
+        return None
+    if method == "model" or models.is_cached(DEPTH_MODEL):
+        return str(models.ensure(DEPTH_MODEL))  # raises when it is not fetched
+    return None
+
+
 def open_stream(effect, info: StreamInfo) -> DepthStream:
     method = effect.method
+    try:
+        model = depth_model(effect, method) if not (method == "auto" and effect.depth) else None
+    except MoviolaError as e:
+        raise MoviolaError(f"{effect.name}: {e}") from None
     if method == "auto":
-        method = "file" if effect.depth else "model" if effect.model else "motion"
+        method = "file" if effect.depth else "model" if model else "motion"
     if method == "motion" and is_still(info):
+        spec = models.get_spec(DEPTH_MODEL)
         raise MoviolaError(
-            f"{effect.name}: depth from motion needs a video with camera motion and this input "
-            "is a single image: give --depth PATH (a depth map) or --model PATH (an ONNX depth "
-            "model)"
+            f"{effect.name}: a single image needs a depth network: run `moviola models fetch "
+            f"{DEPTH_MODEL}` ({spec.download_size / 1e6:.0f} MB, {spec.license}) once, or give "
+            "--model PATH (an ONNX depth model) or --depth PATH (a depth map); depth from "
+            "motion needs a video whose camera moves"
         )
     try:
         return DepthStream(
             method,
-            model=effect.model,
+            model=model,
             depth=effect.depth,
             near=effect.depth_near,
             gap=effect.gap,
@@ -96,12 +118,6 @@ def open_stream(effect, info: StreamInfo) -> DepthStream:
 
 
 def check(effect) -> None:
-    if effect.method == "model" and not effect.model:
-        raise MoviolaError(
-            f"{effect.name}: --method model needs --model PATH (an ONNX export of "
-            "Depth-Anything-V2-Small or MiDaS small; no depth weights can be downloaded here, "
-            "see docs/depth.md); or use --method motion (video) or --depth PATH"
-        )
     if effect.method == "file" and not effect.depth:
         raise MoviolaError(f"{effect.name}: --method file needs --depth PATH")
 

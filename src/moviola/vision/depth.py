@@ -470,10 +470,8 @@ class DepthStream:
         elif method == "model":
             if not model:
                 raise MoviolaError(
-                    "method model needs --model PATH: no monocular depth weights can be "
-                    "downloaded from here; export Depth-Anything-V2-Small or MiDaS small to "
-                    "ONNX (see docs/depth.md), or use --method motion for video with camera "
-                    "motion, or --depth for your own depth map"
+                    "method model needs a depth model file (ONNX): Depth-Anything-V2-Small "
+                    "from `moviola models fetch depth-anything-v2-small`, or your own export"
                 )
             self.model = DepthModel(model)
         elif method == "motion":

@@ -1,0 +1,47 @@
+"""Models whose only home is upstream (Hugging Face, a GitHub release): no registry package
+holds them, so they are fetched only when the user asks (``moviola models fetch ID``).
+
+Each entry is pinned: a repository commit, and the sha256 and size the hub lists for the file
+(for LFS files, the LFS sha256). Where the pins were read is recorded beside each entry. None of
+these files was run on the project's machines (they have no internet); their loading and pre-
+and post-processing are tested on models the tests build with the same inputs and outputs.
+"""
+
+from __future__ import annotations
+
+from .catalog_base import F
+from .sources import HFSource
+from .spec import ModelSpec
+
+# Pins: huggingface.co/onnx-community/depth-anything-v2-small, blob onnx/model.onnx (LFS sha256
+# afb6a5c2...), revision 4472b736... with 99 060 839 bytes as several projects that pin the same
+# commit record it.
+DEPTH_ANYTHING_V2_SMALL = ModelSpec(
+    id="depth-anything-v2-small",
+    task="monocular depth",
+    description=(
+        "Depth-Anything-V2-Small (ViT-S, 25 M parameters), ONNX export by onnx-community "
+        "(Transformers.js). Input pixel_values N x 3 x H x W float32, ImageNet mean/std, sides "
+        "multiples of 14 (short side 518); output predicted_depth N x H x W, relative inverse "
+        "depth (near = large). Used by depth and parallax for photos and static shots."
+    ),
+    license="Apache-2.0",
+    notes="Only the Small model is Apache-2.0; Depth-Anything-V2 Base/Large are CC-BY-NC-4.0.",
+    homepage="https://huggingface.co/depth-anything/Depth-Anything-V2-Small",
+    files=[
+        F(
+            "model.onnx",
+            "afb6a5c28f3b6bf1618c6e43f02073ef9dfdc70e937502d51603e57b0a1df10c",
+            99060839,
+        )
+    ],
+    sources=[
+        HFSource(
+            "onnx-community/depth-anything-v2-small",
+            "4472b7362082ad9968fee890ca0f1e5aca36b93d",
+            {"model.onnx": "onnx/model.onnx"},
+        )
+    ],
+)
+
+UPSTREAM_MODELS: tuple[ModelSpec, ...] = (DEPTH_ANYTHING_V2_SMALL,)
