@@ -30,6 +30,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from moviola import models
 from moviola.effects._depth_common import (
     DEPTH_PARAMS,
     DepthEffect,
@@ -40,6 +41,7 @@ from moviola.effects._depth_common import (
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_float
 from moviola.pipeline import Param, parse_color, parse_rate, register
+from moviola.vision.inpaint import LAMA_MODEL, Inpainter
 from moviola.vision.viewsynth import (
     Layers,
     View,
@@ -137,6 +139,15 @@ class Parallax(DepthEffect):
             min=0.0,
             max=0.2,
         ),
+        Param(
+            "fill",
+            str,
+            "auto",
+            "how areas the move reveals behind near things are painted: lama (the LaMa "
+            f"inpainting network, `moviola models fetch {LAMA_MODEL}`), texture (nearby texture "
+            "mirrored, no weights); auto: lama once fetched, else texture",
+            choices=("auto", "lama", "texture"),
+        ),
         *DEPTH_PARAMS,
     )
     move: str
@@ -148,11 +159,18 @@ class Parallax(DepthEffect):
     fog: float
     fog_color: tuple[int, int, int]
     stereo: str | None
+    fill: str
     eye: float
     context_frames = 30
 
     # -- life cycle -----------------------------------------------------------------------------
     def configure(self, info: StreamInfo) -> StreamInfo:
+        self._inpainter = None
+        if self.fill == "lama" or (self.fill == "auto" and models.is_cached(LAMA_MODEL)):
+            try:
+                self._inpainter = Inpainter(models.ensure(LAMA_MODEL))
+            except MoviolaError as e:
+                raise MoviolaError(f"parallax: {e}") from None
         self.stream = open_stream(self, info)
         self._dtype = np.dtype(info.dtype)
         self._info = info
@@ -204,7 +222,7 @@ class Parallax(DepthEffect):
                 forward = abs(v.tz) * 0.75 * w / 2 / max(1e-3, 1 - abs(v.tz))
                 reach = max(reach, lateral + forward + abs(v.zoom - 1) * 0)
         image = to_float(frame.image[..., :3])
-        return Layers(image, depth, reach * self._zoom)
+        return Layers(image, depth, reach * self._zoom, fill=self._inpainter)
 
     def _render(self, layers: Layers, t: float, depth_focus: float) -> np.ndarray:
         out = []

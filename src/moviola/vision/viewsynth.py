@@ -29,6 +29,7 @@ Rendering is layered, so nothing is ever stretched:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import overload
 
@@ -112,7 +113,9 @@ class Layers:
     """An image prepared for rendering: front colour and depth, and the back layer.
 
     ``reach``: the largest parallax (pixels) the views will need, which sets how far behind
-    depth edges the back layer is rebuilt.
+    depth edges the back layer is rebuilt. ``fill(image, hidden) -> image`` paints the hidden
+    part of the back layer (default: smooth colour plus mirrored nearby texture; the parallax
+    effect passes LaMa's inpainting when it is fetched, :mod:`moviola.vision.inpaint`).
     """
 
     def __init__(
@@ -122,6 +125,7 @@ class Layers:
         reach: float,
         edge_dilate: int = 2,
         sharpen: bool = True,
+        fill: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self.image = image.astype(np.float32) if image.dtype != np.float32 else image
         h, w = depth.shape
@@ -172,9 +176,8 @@ class Layers:
             occluder |= cv2.dilate(edges.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
             known = (~occluder).astype(np.float32)
             self.back_depth = np.minimum(_smooth_fill(d, known), d)
-            self.back_image = np.where(
-                occluder[..., None], _fill_texture(self.image, occluder), self.image
-            )
+            filled = (fill or _fill_texture)(self.image, occluder)
+            self.back_image = np.where(occluder[..., None], filled, self.image)
             self.has_back = True
         else:
             self.back_depth, self.back_image, self.has_back = d, self.image, False
