@@ -294,8 +294,89 @@ def test_model_with_a_foreign_interface_is_refused(tmp_path):
 
 
 # -- parameters and the command line ----------------------------------------------------------------
-def test_exactly_one_method(tmp_path, reference_png):
-    with pytest.raises(MoviolaError, match="give --reference IMAGE, --hints FILE or --model"):
+def _ddcolor_like(path):
+    """A model with the interface of the ddcolor-tiny export (input 1x3x512x512 gray RGB 0..1,
+    output 1x2x512x512 a, b) whose chroma swings with the picture's mean brightness: a per-frame
+    network that flickers when the exposure does."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    x = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 512, 512])
+    y = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 2, 512, 512])
+    consts = [
+        numpy_helper.from_array(np.array(0.45, np.float32), "c"),
+        numpy_helper.from_array(np.array(400.0, np.float32), "k"),
+        numpy_helper.from_array(np.array(-1.0, np.float32), "neg"),
+        numpy_helper.from_array(np.array([1, 2, 512, 512], np.int64), "shape"),
+    ]
+    nodes = [
+        helper.make_node("ReduceMean", ["input"], ["m"], axes=[1, 2, 3], keepdims=1),
+        helper.make_node("Sub", ["m", "c"], ["d"]),
+        helper.make_node("Mul", ["d", "k"], ["a"]),
+        helper.make_node("Mul", ["a", "neg"], ["b"]),
+        helper.make_node("Concat", ["a", "b"], ["ab"], axis=1),
+        helper.make_node("Expand", ["ab", "shape"], ["output"]),
+    ]
+    graph = helper.make_graph(nodes, "ddcolor_like", [x], [y], consts)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture
+def fetched_ddcolor(tmp_path, monkeypatch):
+    """The store's ddcolor-tiny entry served by the stand-in, fetched into a temporary cache."""
+    import hashlib
+
+    from moviola import models
+    from moviola.models import ModelFile, ModelSpec, URLSource
+
+    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "home"))
+    real = models.get_spec("ddcolor-tiny")
+    stand_in = _ddcolor_like(tmp_path / "stand-in.onnx")
+    data = stand_in.read_bytes()
+    spec = ModelSpec(
+        id=real.id,
+        task=real.task,
+        description=real.description,
+        license=real.license,
+        homepage=real.homepage,
+        files=[ModelFile(real.main, hashlib.sha256(data).hexdigest(), len(data))],
+        sources=[URLSource({real.main: stand_in.as_uri()})],
+    )
+    models.register(spec, replace=True)
+    models.fetch(real.id)
+    yield real
+    models.register(real, replace=True)
+
+
+def test_without_reference_or_hints_the_fetched_network_colours_stably(
+    fetched_ddcolor, vtest_small
+):
+    effect = Colorize()
+    assert effect.kind == "model" and "ddcolor-tiny" in effect.tags()["moviola_colorize"]
+    gray = gray_of(vtest_small[3]).astype(np.int16)
+    rng = np.random.default_rng(0)
+    frames = [np.clip(gray + int(rng.integers(-4, 5)), 0, 255).astype(np.uint8) for _ in range(12)]
+    outs = drive(effect, frames)
+    ours = [np.median(rgb_to_lab(to_float(o))[..., 1]) for o in outs]
+    raw_model = ModelColorizer(models_path("ddcolor-tiny"), 512)
+    raw = [np.median(raw_model(rgb_to_lab(to_float(f))[..., 0])[..., 0]) for f in frames]
+    assert np.std(raw) > 2.0  # the network alone flickers with the exposure
+    assert np.std(ours[2:]) < 0.5 * np.std(raw[2:])  # carried along motion, it does not
+    assert abs(np.mean(ours) - np.mean(raw)) < 0.5 * abs(np.mean(raw)) + 3  # its colour, kept
+
+
+def models_path(model_id: str):
+    from moviola import models
+
+    return models.ensure(model_id)
+
+
+def test_exactly_one_method(tmp_path, reference_png, monkeypatch):
+    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "empty"))
+    with pytest.raises(MoviolaError, match="moviola models fetch ddcolor-tiny"):
         Colorize()
     hints = tmp_path / "h.json"
     hints.write_text('{"points": [[1, 2, "#ff0000"]]}')

@@ -207,7 +207,7 @@ def test_a_release_url_download_resumes(home, hub, tmp_path):
 
 def test_hub_sources_must_pin_a_commit():
     with pytest.raises(ValueError, match="40-digit"):
-        HFSource("org/x", "main", {"a": "a"})
+        HFSource("org/x", "v1.0", {"a": "a"})
 
 
 # --- the device -------------------------------------------------------------------------------

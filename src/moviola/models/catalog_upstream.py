@@ -75,4 +75,37 @@ LAMA = ModelSpec(
     ],
 )
 
-UPSTREAM_MODELS: tuple[ModelSpec, ...] = (DEPTH_ANYTHING_V2_SMALL, LAMA)
+# Pins: the model card of huggingface.co/toolsmonk/ddcolor-tiny lists the file with its bytes and
+# sha256; no commit of that repository was found, so the revision is "main" and the sha256 alone
+# decides (a changed file is refused, never used).
+DDCOLOR_TINY = ModelSpec(
+    id="ddcolor-tiny",
+    task="automatic colorization",
+    description=(
+        "DDColor paper-tiny (ConvNeXt-T encoder, multi-scale colour decoder), ONNX export at "
+        "512 x 512 by ToolsMonk with MatMul/Gemm weights in uint8 (its card: 1.1 ab units mean "
+        "difference from the fp32 export). Input 1 x 3 x 512 x 512: the grey picture as RGB "
+        "0..1; output 1 x 2 x 512 x 512: CIELAB a, b. colorize uses it when no reference or "
+        "hints are given."
+    ),
+    license="Apache-2.0",
+    notes="Weights piddnad/ddcolor_paper_tiny (Apache-2.0); export and quantization by a third "
+    "party (toolsmonk), not by the DDColor authors.",
+    homepage="https://github.com/piddnad/DDColor",
+    files=[
+        F(
+            "ddcolor_tiny_512_int8.onnx",
+            "e983347272b8e218edc974a0af2bd66f53b73212abb800e103c64806e4c14a14",
+            112723138,
+        )
+    ],
+    sources=[
+        HFSource(
+            "toolsmonk/ddcolor-tiny",
+            "main",
+            {"ddcolor_tiny_512_int8.onnx": "ddcolor_tiny_512_int8.onnx"},
+        )
+    ],
+)
+
+UPSTREAM_MODELS: tuple[ModelSpec, ...] = (DEPTH_ANYTHING_V2_SMALL, LAMA, DDCOLOR_TINY)

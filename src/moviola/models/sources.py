@@ -391,8 +391,11 @@ class HFSource(Source):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", dict(self.files))
-        if not re.fullmatch(r"[0-9a-f]{40}", self.revision):
-            raise ValueError(f"pin {self.repo} to a 40-digit commit hash, not {self.revision!r}")
+        if not re.fullmatch(r"[0-9a-f]{40}|main", self.revision):
+            raise ValueError(
+                f"pin {self.repo} to a 40-digit commit hash (or 'main' where no commit is known: "
+                f"the files' sha256 still decide), not {self.revision!r}"
+            )
 
     def provides(self) -> Collection[str]:
         return self.files.keys()

@@ -1,8 +1,10 @@
 """colorize: give black-and-white footage colour, from a reference picture, from colour hints,
-or from a colorization model the user supplies.
+or from an automatic colorization network.
 
 No automatic colorization weights can be had from the registries this project installs from
-(docs/models.md), so two of the three methods are classical and need no model:
+(docs/models.md): two of the three methods are classical and need no model, and the third takes
+DDColor from its upstream home once the user fetches it (``moviola models fetch ddcolor-tiny``),
+or any export the user supplies:
 
 reference  (``--reference IMAGE``, repeatable; classical, example-based) The references are
            colour pictures of the same or a similar scene: a colour still, or a keyframe of the
@@ -25,10 +27,12 @@ hints      (``--hints FILE``; classical) Colour points and scribbles on keyframe
            frame's chroma, warped by optical flow, is a soft constraint wherever the flow is
            consistent; the system fills in what was hidden. Frames before the first keyframe
            use its hints where they are.
-model      (``--model FILE.onnx``; kind "model") An automatic colorization network exported to
-           ONNX by the user (DDColor, DeOldify; see docs/recolor.md for their homes, licences
-           and the interface expected). Its chroma is used, the footage's own lightness kept,
-           and the same motion-carried smoothing applied.
+model      (no --reference or --hints: the fetched ``ddcolor-tiny``; or ``--model FILE.onnx``;
+           kind "model") An automatic colorization network (DDColor, DeOldify exports; see
+           docs/recolor.md for their homes, licences and the interface expected). Its chroma is
+           used, the footage's own lightness kept, and the same motion-carried smoothing applied
+           (per-frame networks flicker; the warped previous chroma is kept where flow is
+           consistent).
 
 Whatever the method, the output's lightness is the input's: only a and b are made up. The method
 used is recorded in the output's metadata (``moviola_colorize``) and in the effect's description.
@@ -45,6 +49,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from moviola import models
 from moviola.effects.colorize.hints import IMAGE_SUFFIXES, Keyframe, RasterHints, load_hints
 from moviola.effects.colorize.model import ModelColorizer
 from moviola.effects.colorize.reference import ReferenceMatcher
@@ -59,6 +64,8 @@ from moviola.vision.levin import levin_solve
 
 log = logging.getLogger("moviola")
 
+#: the automatic colorization network, used when no reference, hints or model file are given
+AUTO_MODEL = "ddcolor-tiny"
 _CUT_LEVELS = 35.0  # mean absolute change of the working gray image that counts as a cut
 _HINT_WEIGHT = 100.0  # soft-constraint weight of a user hint (edge weights are <= 1)
 
@@ -68,8 +75,8 @@ class Colorize(Effect):
     name = "colorize"
     summary = (
         "Colour black-and-white footage: from reference pictures (example-based) or colour "
-        "hints (edge-aware optimization), carried along motion; classical. Or from a "
-        "colorization ONNX model you supply (--model)."
+        "hints (edge-aware optimization), carried along motion; classical. Or automatically "
+        "(DDColor, once fetched, or an ONNX model you supply), stabilised along motion."
     )
     kind = "classical"  # "model" on an instance given ``model`` (mode_kind)
     context_frames = None  # chroma is carried from frame to frame by motion
@@ -96,8 +103,9 @@ class Colorize(Effect):
             "model",
             parse_path,
             None,
-            "an automatic colorization ONNX model you supply (DDColor, DeOldify exports): "
-            "input 1x1 (L/100) or 1x3 (gray RGB 0..1) NCHW, output 1x2 (a, b) or 1x3 (RGB 0..1)",
+            "an automatic colorization ONNX file (DDColor, DeOldify exports): input 1x1 (L/100) "
+            "or 1x3 (gray RGB 0..1) NCHW, output 1x2 (a, b) or 1x3 (RGB 0..1); without it (and "
+            f"without --reference/--hints) the fetched {AUTO_MODEL} is used",
         ),
         Param(
             "model_size",
@@ -159,13 +167,19 @@ class Colorize(Effect):
 
     @property
     def method(self) -> str:
-        """reference, hints or model: the one given."""
-        return self._given()[0]
+        """reference, hints or model: the one given (model, the fetched DDColor, when none)."""
+        given = self._given()
+        return given[0] if given else "model"
 
     def validate(self) -> None:
         given = self._given()
-        if not given:
-            raise MoviolaError("colorize: give --reference IMAGE, --hints FILE or --model FILE")
+        if not given and not models.is_cached(AUTO_MODEL):
+            spec = models.get_spec(AUTO_MODEL)
+            raise MoviolaError(
+                "colorize: give --reference IMAGE or --hints FILE (classical), --model FILE, or "
+                f"fetch the automatic model once: `moviola models fetch {AUTO_MODEL}` "
+                f"({spec.download_size / 1e6:.0f} MB, {spec.license})"
+            )
         if len(given) > 1:
             raise MoviolaError(f"colorize: give one of --reference, --hints, --model, not {given}")
         for path in self.reference or ():
@@ -179,12 +193,14 @@ class Colorize(Effect):
             raise MoviolaError(f"colorize: --model must be an .onnx file: {self.model}")
 
     def mode_kind(self) -> str:
-        return "model" if self.model else "classical"
+        return "model" if self.method == "model" else "classical"
 
     @property
     def method_label(self) -> str:
         if self.model is not None:
             return f"model {Path(self.model).name} (user-supplied ONNX)"
+        if self.method == "model":
+            return f"model {AUTO_MODEL} (automatic, stabilised along motion)"
         if self.method == "hints":
             return "hints (classical: edge-aware optimization + optical flow)"
         return "reference (classical: example-based transfer + optical flow)"
@@ -221,8 +237,9 @@ class Colorize(Effect):
         elif self.hints is not None:
             keyframes = load_hints(Path(self.hints))
             self._hints = [k.rasterize(self._size, self._wsize) for k in keyframes]
-        elif self.model is not None:
-            self._model = ModelColorizer(Path(self.model), self.model_size)
+        else:
+            path = Path(self.model) if self.model else models.ensure(AUTO_MODEL)
+            self._model = ModelColorizer(path, self.model_size)
         log.info("colorize: %s", self.method_label)
         return info
 
