@@ -26,6 +26,7 @@ from moviola.media.frame import Frame, StreamInfo
 from moviola.pipeline import registry
 from moviola.pipeline.registry import effects, parse_spec
 from moviola.pipeline.runner import Chain
+from tests.test_restore_faces import gfpgan_like
 
 ROOT = Path(__file__).resolve().parent.parent
 FACE = ROOT / "docs" / "faces" / "astronaut.jpg"
@@ -62,6 +63,7 @@ EXAMPLES: dict[str, tuple[dict[str, Any] | Callable[[Path], dict[str, Any]], boo
     "puppet": ({"portrait": str(FACE), "label": False, "max_size": 128}, True),
     "recolor": ({"hue_from": "#ff0000", "shift_hue": 120}, False),
     "resize": ({"width": 32}, False),
+    "restore-faces": (lambda tmp: {"model": str(gfpgan_like(tmp / "gfpgan.onnx"))}, True),
     "speed": ({"factor": "2", "audio": "drop"}, False),
     "stylize": ({"filter": "cartoon"}, False),
     "trim": ({"start": "1/10", "duration": "2/10"}, False),

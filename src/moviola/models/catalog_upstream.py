@@ -10,7 +10,7 @@ and post-processing are tested on models the tests build with the same inputs an
 from __future__ import annotations
 
 from .catalog_base import F
-from .sources import HFSource
+from .sources import HFSource, URLSource
 from .spec import ModelSpec
 
 # Pins: huggingface.co/onnx-community/depth-anything-v2-small, blob onnx/model.onnx (LFS sha256
@@ -108,4 +108,42 @@ DDCOLOR_TINY = ModelSpec(
     ],
 )
 
-UPSTREAM_MODELS: tuple[ModelSpec, ...] = (DEPTH_ANYTHING_V2_SMALL, LAMA, DDCOLOR_TINY)
+# Pins: FaceFusion's ONNX export of GFPGAN v1.4 (facefusion-assets release "models"); sha256 and
+# size from a mirror's LFS pointer of the same file (huggingface.co/JCTN/TUMBAJULCA, commit
+# 720b6728, facefusion/GFPGANv1.4.onnx). Not pinned by the FaceFusion project's own listing: the
+# sha256 decides.
+GFPGAN_14 = ModelSpec(
+    id="gfpgan-1.4",
+    task="face restoration",
+    description=(
+        "GFPGAN v1.4 (TencentARC; StyleGAN2 prior), ONNX export by FaceFusion. Input "
+        "1 x 3 x 512 x 512 RGB in -1..1, a face aligned to the FFHQ layout; output the "
+        "restored face, same layout and range. Used by restore-faces and upscale --faces."
+    ),
+    license="Apache-2.0",
+    notes="GFPGAN's code and v1.4 weights are Apache-2.0 (TencentARC/GFPGAN); FaceFusion "
+    "converted them to ONNX.",
+    homepage="https://github.com/TencentARC/GFPGAN",
+    files=[
+        F(
+            "GFPGANv1.4.onnx",
+            "4307bddf127c7e03d227e522434f1e567a737b93b83b1315ab347b9d70013d69",
+            340256686,
+        )
+    ],
+    sources=[
+        URLSource(
+            {
+                "GFPGANv1.4.onnx": "https://github.com/facefusion/facefusion-assets/releases/"
+                "download/models/GFPGANv1.4.onnx"
+            }
+        ),
+        HFSource(
+            "JCTN/TUMBAJULCA",
+            "720b67280bd1bce9953dd67185d7081057b41e27",
+            {"GFPGANv1.4.onnx": "facefusion/GFPGANv1.4.onnx"},
+        ),
+    ],
+)
+
+UPSTREAM_MODELS: tuple[ModelSpec, ...] = (DEPTH_ANYTHING_V2_SMALL, LAMA, DDCOLOR_TINY, GFPGAN_14)
