@@ -57,6 +57,7 @@ from moviola.pipeline import Effect, Param, register
 from moviola.pipeline.params import parse_color
 from moviola.vision.cuts import colour_histogram, histogram_change
 from moviola.vision.matting import blur_behind, estimate_foreground, guided_upsample
+from moviola.vision.segment import SAM_MODEL, PointSegmenter, parse_point
 
 log = logging.getLogger("moviola")
 
@@ -107,6 +108,14 @@ class Matte(Effect):
             "transparent, green, blue, blur, a colour #RRGGBB, "
             "or the path of an image or video to put behind the subject",
             kind="path-or-keyword",
+        ),
+        Param(
+            "point",
+            str,
+            None,
+            "x,y: matte the subject under this point of the first frame, any kind of subject "
+            "(MobileSAM, `moviola models fetch mobilesam`), followed through the clip; pixels, "
+            "or 0..1 of the frame",
         ),
         Param("matte_only", bool, False, "write the matte itself: white subject on black"),
         Param(
@@ -161,6 +170,7 @@ class Matte(Effect):
 
     model: str
     model_path: str | None
+    point: str | None
     background: str
     matte_only: bool
     blur: float
@@ -173,6 +183,10 @@ class Matte(Effect):
     # -- parameters -----------------------------------------------------------------------------
     def validate(self) -> None:
         _parse_ratio(self.downsample)
+        if self.point is not None:
+            parse_point(self.point)
+            if self.model_path is not None:
+                raise MoviolaError("matte: give point or model_path, not both")
         bg_kind, _ = _parse_background(self.background)
         if self.matte_only and bg_kind != "auto":
             raise MoviolaError("matte: give matte_only or background, not both")
@@ -198,13 +212,24 @@ class Matte(Effect):
         self._size = (info.width, info.height)
         self._bg_kind, self._bg_value = _parse_background(self.background)
         self._emits_alpha = self.emits_alpha
-        if self.model_path is not None:
+        self._segmenter: PointSegmenter | None = None
+        if self.point is not None:
+            try:
+                encoder = ensure(SAM_MODEL)
+            except MoviolaError as e:
+                raise MoviolaError(f"matte: {e}") from None
+            decoder = encoder.parent / "sam_mask_decoder_single.onnx"
+            self._segmenter = PointSegmenter(encoder, decoder, parse_point(self.point))
+            path = encoder
+        elif self.model_path is not None:
             path = Path(os.path.expanduser(self.model_path))
         else:
             path = ensure(MODELS[self.model])
         self._session: Session = open_session(path)
         names = set(self._session.input_names)
-        if names >= _RVM_INPUTS:
+        if self._segmenter is not None:
+            self._kind = "point"
+        elif names >= _RVM_INPUTS:
             self._kind = "rvm"
         elif len(names) == 1 and len(self._session.inputs[0].shape) == 4:
             self._kind = "image"
@@ -255,6 +280,10 @@ class Matte(Effect):
         self._detect_cut(thumb, frame.index)
         if self._kind == "rvm":
             alpha, fgr = self._run_rvm(src)
+        elif self._segmenter is not None:
+            alpha, fgr = self._segmenter(to_uint8(src)), None
+            if self.refine:
+                alpha = guided_upsample(alpha, src)
         else:
             alpha, fgr = self._run_image_model(src), None
         alpha = self._temporal(alpha, thumb)

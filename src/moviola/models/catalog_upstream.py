@@ -146,4 +146,58 @@ GFPGAN_14 = ModelSpec(
     ],
 )
 
-UPSTREAM_MODELS: tuple[ModelSpec, ...] = (DEPTH_ANYTHING_V2_SMALL, LAMA, DDCOLOR_TINY, GFPGAN_14)
+# Pins: huggingface.co/Acly/MobileSAM (its head 0d3b403; only the short hash was found, so the
+# revision is "main"); bytes and sha256 from huggingface.co/t9749/mobilesam-onnx, which mirrors
+# the two files unchanged and lists them.
+MOBILESAM = ModelSpec(
+    id="mobilesam",
+    task="point-prompted segmentation",
+    description=(
+        "MobileSAM (TinyViT image encoder distilled from SAM, with SAM's prompt encoder and "
+        "mask decoder), ONNX export by Acly: the encoder takes the picture scaled to 1024 px "
+        "on its longer side (H x W x 3, 0..255) and gives 1 x 256 x 64 x 64 embeddings; the "
+        "single-mask decoder takes them with point and box prompts and the previous mask. "
+        "Used by matte --point."
+    ),
+    license="Apache-2.0",
+    notes="MobileSAM weights Apache-2.0 (ChaoningZhang/MobileSAM); Acly's export scripts MIT.",
+    homepage="https://github.com/ChaoningZhang/MobileSAM",
+    files=[
+        F(
+            "mobile_sam_image_encoder.onnx",
+            "580f5fb648ea1062c0aabc26217aed56921985f03f0cbbd852bba81d760cc749",
+            28157093,
+        ),
+        F(
+            "sam_mask_decoder_single.onnx",
+            "93915fc7c993ab9d59ab8c9ccd3bce37f7509c81ab4150a74abd4d2abbd8570d",
+            16501323,
+        ),
+    ],
+    sources=[
+        HFSource(
+            "Acly/MobileSAM",
+            "main",
+            {
+                "mobile_sam_image_encoder.onnx": "mobile_sam_image_encoder.onnx",
+                "sam_mask_decoder_single.onnx": "sam_mask_decoder_single.onnx",
+            },
+        ),
+        HFSource(
+            "t9749/mobilesam-onnx",
+            "main",
+            {
+                "mobile_sam_image_encoder.onnx": "mobile_sam_image_encoder.onnx",
+                "sam_mask_decoder_single.onnx": "sam_mask_decoder_single.onnx",
+            },
+        ),
+    ],
+)
+
+UPSTREAM_MODELS: tuple[ModelSpec, ...] = (
+    DEPTH_ANYTHING_V2_SMALL,
+    LAMA,
+    DDCOLOR_TINY,
+    GFPGAN_14,
+    MOBILESAM,
+)
