@@ -194,7 +194,40 @@ MOBILESAM = ModelSpec(
     ],
 )
 
+# Pins: huggingface.co/vumichien/AnimeGANv2_Shinkai at 14924f86, the file's LFS pointer (sha256
+# and size) in that commit. The repository says Apache-2.0, but these are AnimeGANv2's official
+# weights, whose author permits non-commercial use only: gated.
+ANIMEGANV2_SHINKAI = ModelSpec(
+    id="animeganv2-shinkai",
+    task="neural style (anime look)",
+    description=(
+        "AnimeGANv2 generator, Makoto Shinkai style (TachibanaYoshino's official weights, "
+        "ONNX). One NHWC image in and out, RGB in -1..1, any size. stylize --style-model "
+        "animegan-shinkai."
+    ),
+    license="AnimeGANv2 weights: non-commercial use only (code MIT)",
+    restrictions="non-commercial use only (academic, personal); commercial use needs the "
+    "author's permission",
+    homepage="https://github.com/TachibanaYoshino/AnimeGANv2",
+    files=[
+        F(
+            "AnimeGANv2_Shinkai.onnx",
+            "4b57475c2bdc71348a52e6d495abc9e346242619fdb0e519a2957c7c7885c4bb",
+            8649278,
+        )
+    ],
+    sources=[
+        HFSource(
+            "vumichien/AnimeGANv2_Shinkai",
+            "14924f86716b32dc451808a538d75669eb590660",
+            {"AnimeGANv2_Shinkai.onnx": "AnimeGANv2_Shinkai.onnx"},
+        )
+    ],
+    gated=True,
+)
+
 UPSTREAM_MODELS: tuple[ModelSpec, ...] = (
+    ANIMEGANV2_SHINKAI,
     DEPTH_ANYTHING_V2_SMALL,
     LAMA,
     DDCOLOR_TINY,

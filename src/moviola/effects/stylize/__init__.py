@@ -28,7 +28,10 @@
 (c) A user-supplied image-to-image ONNX model (``model=PATH``: fast neural style, AnimeGAN,
     CycleGAN generators): NCHW or NHWC found from the input shape, value range from
     ``model_range`` or the model's metadata (``range``: "0,1", "-1,1", "0,255"), full frame or
-    tiles with overlap (models/image_model.py).
+    tiles with overlap (models/image_model.py). Or a learned style from the model store
+    (``style_model=NAME``, :data:`STYLE_MODELS`: AnimeGANv2 Shinkai, non-commercial weights
+    fetched only after ``moviola models fetch animeganv2-shinkai --accept-license``), run the
+    same way with its known range.
 (b) and (c) can be smoothed over time (``smooth``): the previous output, warped by flow, is mixed
 in where the flow is consistent.
 
@@ -47,6 +50,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from moviola import models
 from moviola.effects.stylize.filters import (
     FILTERS,
     Posterizer,
@@ -75,6 +79,11 @@ from moviola.pipeline import Effect, Param, parse_path, register
 from moviola.vision.flow import FlowEstimator, consistency
 
 log = logging.getLogger("moviola")
+
+#: learned styles in the model store: name -> (model id, the network's pixel range)
+STYLE_MODELS: dict[str, tuple[str, str]] = {
+    "animegan-shinkai": ("animeganv2-shinkai", "-1,1"),
+}
 
 _PLAIN_FILTERS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "cartoon": cartoon,
@@ -128,11 +137,20 @@ class Stylize(Effect):
         ),
         Param("filter", str, None, "a classical filter, no model needed", choices=FILTERS),
         Param(
+            "style_model",
+            str,
+            None,
+            "a learned style from the model store, fetched once (`moviola models fetch ID`; "
+            "non-commercial ones with --accept-license): "
+            + ", ".join(f"{k} ({v[0]})" for k, v in STYLE_MODELS.items()),
+            choices=tuple(STYLE_MODELS),
+        ),
+        Param(
             "model",
             parse_path,
             None,
-            "a user-supplied image-to-image ONNX model (fast neural style, AnimeGAN, CycleGAN "
-            "generator); moviola ships no such weights",
+            "an image-to-image ONNX file of your own (fast neural style, AnimeGAN, CycleGAN "
+            "generator)",
         ),
         Param(
             "model_range",
@@ -198,6 +216,7 @@ class Stylize(Effect):
     keyframe: tuple[str, ...] | None
     style: str | None
     filter: str | None
+    style_model: str | None
     model: str | None
     model_range: str
     tile: int
@@ -214,20 +233,25 @@ class Stylize(Effect):
             ("keyframe", self.keyframe),
             ("style", self.style),
             ("filter", self.filter),
+            ("style_model", self.style_model),
             ("model", self.model),
         )
         return [m for m, v in given if v]
 
     @property
     def mode(self) -> str:
-        """keyframe, style, filter or model: the one way of the three given."""
+        """keyframe, style, filter, style_model or model: the one way given."""
         return self._modes()[0]
+
+    def mode_kind(self) -> str:
+        modes = self._modes()
+        return "model" if modes and modes[0] in ("model", "style_model") else "classical"
 
     def validate(self) -> None:
         modes = self._modes()
         if len(modes) != 1:
             raise MoviolaError(
-                "stylize: give one of --keyframe, --style, --filter or --model"
+                "stylize: give one of --keyframe, --style, --filter, --style-model or --model"
                 + (f" (got {', '.join(modes)})" if modes else "")
             )
         for text in self.keyframe or ():
@@ -247,6 +271,8 @@ class Stylize(Effect):
             return f"{self.mode}:{guided}"
         if self.mode == "filter":
             return f"filter:{self.filter}"
+        if self.mode == "style_model":
+            return f"style-model:{self.style_model}"
         return f"model:{Path(str(self.model)).name}"
 
     def tags(self) -> dict[str, str]:
@@ -271,6 +297,14 @@ class Stylize(Effect):
             self._per_frame = Posterizer(self.colors)
         elif self.filter is not None:
             self._per_frame = _PLAIN_FILTERS[self.filter]
+        elif self.style_model is not None:
+            model_id, value_range = STYLE_MODELS[self.style_model]
+            try:
+                path = models.ensure(model_id)
+            except MoviolaError as e:
+                raise MoviolaError(f"stylize: {e}") from None
+            chosen = value_range if self.model_range == "auto" else self.model_range
+            self._per_frame = self._model = ImageModel.open(path, chosen, self.tile, what="stylize")
         elif self.model is not None:
             self._per_frame = self._model = ImageModel.open(
                 Path(self.model), self.model_range, self.tile, what="stylize"

@@ -1,0 +1,87 @@
+"""stylize --style-model: a learned style from the model store, on a stand-in with the interface
+of the AnimeGANv2 ONNX export (one NHWC image in and out, RGB in -1..1, any size) that negates
+its input, so the test can tell the range was applied: out = 255 - in."""
+
+from __future__ import annotations
+
+import hashlib
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moviola import models
+from moviola.errors import MoviolaError
+from moviola.media.frame import Frame, StreamInfo
+from moviola.models import ModelFile, ModelSpec, URLSource
+from moviola.pipeline.registry import create
+from moviola.pipeline.runner import Chain
+
+
+def animegan_like(path: Path) -> Path:
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("generator_input:0", TensorProto.FLOAT, [1, "h", "w", 3])
+    y = helper.make_tensor_value_info("generator_output:0", TensorProto.FLOAT, [1, "h", "w", 3])
+    node = helper.make_node("Neg", ["generator_input:0"], ["generator_output:0"])
+    model = helper.make_model(
+        helper.make_graph([node], "g", [x], [y]), opset_imports=[helper.make_opsetid("", 17)]
+    )
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "home"))
+    real = models.get_spec("animeganv2-shinkai")
+    stand_in = animegan_like(tmp_path / "stand-in.onnx")
+    data = stand_in.read_bytes()
+    spec = ModelSpec(
+        id=real.id,
+        task=real.task,
+        description=real.description,
+        license=real.license,
+        restrictions=real.restrictions,
+        homepage=real.homepage,
+        files=[ModelFile(real.main, hashlib.sha256(data).hexdigest(), len(data))],
+        sources=[URLSource({real.main: stand_in.as_uri()})],
+        gated=real.gated,
+    )
+    models.register(spec, replace=True)
+    yield real
+    models.register(real, replace=True)
+
+
+def _run(effect, image: np.ndarray) -> np.ndarray:
+    chain = Chain([effect])
+    h, w = image.shape[:2]
+    chain.configure(StreamInfo(w, h, Fraction(10), Fraction(1, 10), frames=1))
+    try:
+        (out,) = list(chain.run([Frame(image, Fraction(0), 0)]))
+    finally:
+        chain.close()
+    return out.image
+
+
+def test_the_style_model_needs_its_license_accepted_then_runs_in_its_range(store):
+    assert store.gated and "non-commercial" in store.license
+    with pytest.raises(MoviolaError, match="--accept-license"):
+        models.fetch(store.id)
+    models.fetch(store.id, accept_license=True)
+    effect = create("stylize", style_model="animegan-shinkai")
+    assert effect.kind == "model" and effect.tags()["moviola_stylize"].endswith("animegan-shinkai")
+    image = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    out = _run(effect, image)
+    assert np.abs(out.astype(int) - (255 - image.astype(int))).max() <= 1  # -1..1 both ways
+
+
+def test_an_unfetched_style_model_is_one_line_naming_the_fetch(store):
+    effect = create("stylize", style_model="animegan-shinkai")
+    with pytest.raises(MoviolaError) as err:
+        _run(effect, np.zeros((16, 16, 3), np.uint8))
+    msg = str(err.value)
+    assert "moviola models fetch animeganv2-shinkai --accept-license" in msg and "\n" not in msg
