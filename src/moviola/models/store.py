@@ -473,6 +473,8 @@ def fetch_many(
             except MoviolaError as e:
                 failed.append(str(e))
                 ctx.report(str(e))
+    if len(specs) == 1 and failed:
+        raise MoviolaError(failed[0])
     if failed:
         raise MoviolaError(
             _one_line(f"{len(failed)} of {len(specs)} models failed: " + " | ".join(failed), 1000)
