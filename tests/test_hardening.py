@@ -358,6 +358,16 @@ def test_encoder_and_output_mistakes_are_one_line(tiny, tmp_path, args, pattern)
     assert list(out.iterdir()) == []
 
 
+def test_a_refused_output_without_extension_is_one_line_with_no_warning(tiny, tmp_path):
+    # found by the command-line fuzz below: the PNG-sequence warning came before the refusal
+    result = moviola_cli("trim", tiny, "--codec=h264", "-o", tmp_path / "x", "-q")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "moviola: error: an image sequence is written as PNG, not h264"
+    ]
+    assert not (tmp_path / "x").exists()
+
+
 def test_an_output_without_extension_is_said_to_be_a_png_sequence(tiny, tmp_path):
     out = tmp_path / "noextension"
     result = moviola_cli("resize", tiny, "-o", out, "--width", "32")

@@ -252,10 +252,11 @@ def _target(path: str | os.PathLike, codec: str | None, *, check_folder: bool) -
     if text.endswith(("/", os.sep)) or "%" in p.name or (p.suffix == "" and p.is_dir()):
         return _sequence_target(p, codec, check_folder)
     if p.suffix == "":  # said, not silent: a name without a format is a PNG sequence folder
+        target = _sequence_target(p, codec, check_folder)  # a refusal comes alone, unwarned
         if check_folder and str(p) not in _SAID:  # (an output is resolved more than once)
             _SAID.add(str(p))
             log.warning("%s has no extension: writing a PNG sequence into %s/", p, p)
-        return _sequence_target(p, codec, check_folder)
+        return target
     return _file_target(p, codec, check_folder)
 
 
