@@ -129,3 +129,16 @@ def test_without_the_model_it_is_one_line_naming_the_fetch(tmp_path, photo, monk
     with pytest.raises(MoviolaError) as err:
         next(api.open(src).apply("restore-faces").frames())
     assert "moviola models fetch gfpgan-1.4" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_upscale_faces_restores_the_faces_of_the_enlarged_picture(tmp_path, photo, fetched_gfpgan):
+    src = _clip(tmp_path, photo)
+    plain = [f.image for f in api.open(src).apply("upscale", model="lanczos", scale=2).frames()]
+    faced = api.open(src).apply("upscale", model="lanczos", scale=2, faces=True)
+    assert faced.effects()[0].kind == "model"
+    for i, (a, b) in enumerate(zip(plain, [f.image for f in faced.frames()], strict=True)):
+        assert a.shape == b.shape == (768, 1280, 3)
+        diff = np.abs(a.astype(int) - b.astype(int)).max(axis=2)
+        face_x = 2 * (40 + 10 * i + 169)
+        assert diff[2 * 96, face_x] > 60, i  # the face, at twice the size, took the network's
+        assert diff[:, 1260:].max() == 0 and diff[740:, :].max() == 0  # elsewhere: lanczos alone

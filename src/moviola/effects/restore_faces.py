@@ -15,8 +15,7 @@ from moviola import models
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_float, to_uint8
 from moviola.pipeline import Effect, Param, parse_path, register
-from moviola.vision.faces.restore import GFPGAN_MODEL, FaceRestorer
-from moviola.vision.faces.tracking import FaceTracker
+from moviola.vision.faces.restore import GFPGAN_MODEL, TrackedRestorer
 
 
 @register
@@ -55,18 +54,15 @@ class RestoreFaces(Effect):
             path = models.ensure(GFPGAN_MODEL, self.model)
         except MoviolaError as e:
             raise MoviolaError(f"restore-faces: {e}") from None
-        self._restorer = FaceRestorer(path, self.strength)
-        self._tracker = FaceTracker(max_faces=self.max_faces)
-        self.faces_restored = 0
+        self._restore = TrackedRestorer(path, self.strength, self.max_faces)
         return info
 
     def process(self, frame: Frame) -> Frame:
         rgb = frame.image[..., :3]
-        faces = self._tracker.update(np.ascontiguousarray(to_uint8(rgb)), float(frame.time))
-        if not faces:
+        before = self._restore.faces_restored
+        out = self._restore(to_uint8(rgb), float(frame.time), to_float(rgb))
+        if self._restore.faces_restored == before:
             return frame
-        self.faces_restored += len(faces)
-        out = self._restorer(to_float(rgb), [f.landmarks for f in faces])
         image = like(out, frame.image.dtype)
         if frame.has_alpha:
             image = np.concatenate([image, frame.image[..., 3:]], axis=2)

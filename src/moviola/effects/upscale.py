@@ -39,10 +39,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from moviola import models
 from moviola.errors import MoviolaError
-from moviola.media.frame import Frame, StreamInfo, even, fit_length, like, to_float
+from moviola.media.frame import Frame, StreamInfo, even, fit_length, like, to_float, to_uint8
 from moviola.models.runtime.base import Session
 from moviola.pipeline import Effect, Param, register
+from moviola.vision.faces.restore import GFPGAN_MODEL, TrackedRestorer
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,13 @@ class Upscale(Effect):
             max=3,
         ),
         Param(
+            "faces",
+            bool,
+            False,
+            "restore the faces after enlarging (GFPGAN v1.4, as restore-faces; "
+            "`moviola models fetch gfpgan-1.4` once)",
+        ),
+        Param(
             "model_path",
             str,
             None,
@@ -177,11 +186,12 @@ class Upscale(Effect):
     height: int | None
     tile: int
     sharpen: float | None
+    faces: bool
     model_path: str | None
     _session: Session | None = None  # the model, once configure() opened it
 
     def mode_kind(self) -> str:
-        return "classical" if self.model == CLASSICAL else "model"
+        return "classical" if self.model == CLASSICAL and not self.faces else "model"
 
     def validate(self) -> None:
         if self.tile and self.tile < MIN_TILE:
@@ -239,6 +249,12 @@ class Upscale(Effect):
     def configure(self, info: StreamInfo) -> StreamInfo:
         w, h = info.width, info.height
         self._session = None
+        self._faces: TrackedRestorer | None = None
+        if self.faces:
+            try:
+                self._faces = TrackedRestorer(models.ensure(GFPGAN_MODEL), strength=0.8)
+            except MoviolaError as e:
+                raise MoviolaError(f"upscale --faces: {e}") from None
         if self.model == CLASSICAL:
             self._out = self.output_size(w, h)
             factor = max(self._out[0] / w, self._out[1] / h)
@@ -304,6 +320,9 @@ class Upscale(Effect):
                 mode = cv2.INTER_AREA if shrink else cv2.INTER_LANCZOS4
                 result = cv2.resize(result, (out_w, out_h), interpolation=mode)
         result = np.clip(result, 0, 1, out=result)
+        if self._faces is not None:
+            scale = out_w / image.shape[1]
+            result = self._faces(to_uint8(image[..., :3]), float(frame.time), result, scale)
         if image.shape[2] == 4:
             alpha = cv2.resize(
                 to_float(image[..., 3]), (out_w, out_h), interpolation=cv2.INTER_LANCZOS4

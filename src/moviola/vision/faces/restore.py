@@ -103,3 +103,28 @@ class FaceRestorer:
             alpha = (alpha * self.strength)[..., None]
             out = out * (1 - alpha) + back * alpha
         return out.astype(np.float32)
+
+
+class TrackedRestorer:
+    """Faces tracked through a clip (smoothed landmarks) and restored: what restore-faces and
+    ``upscale --faces`` share. ``scale`` maps the tracked frame's pixels onto the picture that
+    is restored (an upscaled frame)."""
+
+    def __init__(self, path: str | Path, strength: float = 1.0, max_faces: int = 4) -> None:
+        from moviola.vision.faces.tracking import FaceTracker
+
+        self.restorer = FaceRestorer(path, strength)
+        self.tracker = FaceTracker(max_faces=max_faces)
+        self.faces_restored = 0
+
+    def __call__(
+        self, frame_rgb: np.ndarray, time: float, target: np.ndarray, scale: float = 1.0
+    ) -> np.ndarray:
+        """``frame_rgb``: the frame, H x W x 3 uint8; ``target``: float RGB 0..1 to restore
+        the faces in (the frame itself, or it enlarged by ``scale``)."""
+        faces = self.tracker.update(np.ascontiguousarray(frame_rgb), time)
+        if not faces:
+            return target
+        self.faces_restored += len(faces)
+        meshes = [f.landmarks[:, :2] * np.float32(scale) for f in faces]
+        return self.restorer(target, meshes)
