@@ -505,6 +505,7 @@ class Library:
         if not rows:
             return []
         if query and query.strip():
+            from moviola.analysis.clip import look_scores
             from moviola.analysis.embed import embed
 
             q = embed(query.strip())
@@ -519,6 +520,9 @@ class Library:
             )
             said = [_said(query, d, r[11], q) for d, r in zip(descriptions, rows, strict=True)]
             scores = np.maximum(scores, np.array([s[0] for s in said], np.float32))
+            looks = look_scores(query.strip(), descriptions)  # CLIP, when fetched
+            if looks is not None:
+                scores = np.maximum(scores, looks)
             order = np.argsort(-scores, kind="stable")
         else:
             scores = similarity = np.zeros(len(rows), np.float32)

@@ -9,6 +9,10 @@ from pathlib import Path
 from moviola.commands._shared import bounded
 from moviola.errors import MoviolaError
 
+#: below this score no shot is called a match (a summary's cosine with an unrelated query reaches
+#: about 0.3; shots that fit score 0.5 and more, docs/describe.md)
+NO_MATCH = 0.4
+
 
 def add_parser(sub) -> None:
     from moviola.analysis.describe import MOTIONS, SCALES
@@ -77,6 +81,12 @@ def run(args) -> int:
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], indent=2))
     elif hits:
+        best = max(h.score for h in hits)
+        if args.query and best < NO_MATCH:
+            print(
+                f"no good match for {args.query!r} (the best shot scores {best:.2f}, "
+                f"below {NO_MATCH:.2f}); the closest:"
+            )
         print(format_hits(hits))
     else:
         print("no shots match")

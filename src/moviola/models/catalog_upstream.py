@@ -10,7 +10,7 @@ and post-processing are tested on models the tests build with the same inputs an
 from __future__ import annotations
 
 from .catalog_base import F
-from .sources import HFSource, URLSource
+from .sources import CombinedSource, HFSource, URLSource
 from .spec import ModelSpec
 
 # Pins: huggingface.co/onnx-community/depth-anything-v2-small, blob onnx/model.onnx (LFS sha256
@@ -226,7 +226,50 @@ ANIMEGANV2_SHINKAI = ModelSpec(
     gated=True,
 )
 
+# Pins: Qdrant's ONNX exports of OpenAI CLIP ViT-B/32 (the towers FastEmbed uses), vision at
+# a636590e, text and tokenizer at 48ca1db2, with the sha256 another project pins them by; no
+# listing with their byte sizes was found, so the sizes are not recorded (the digest decides).
+CLIP_VIT_B32 = ModelSpec(
+    id="clip-vit-b32",
+    task="image-text embedding",
+    description=(
+        "OpenAI CLIP ViT-B/32, ONNX towers exported by Qdrant: vision (pixel_values "
+        "N x 3 x 224 x 224, CLIP mean/std) and text (input_ids and attention_mask, 77 tokens, "
+        "CLIP BPE tokenizer.json), each giving a 512-d embedding in one space. describe, index "
+        "and search use it to find shots by what they look like."
+    ),
+    license="MIT",
+    notes="OpenAI CLIP weights MIT; Qdrant's ONNX export of them.",
+    homepage="https://github.com/openai/CLIP",
+    files=[
+        F("vision.onnx", "c68d3d9a200ddd2a8c8a5510b576d4c94d1ae383bf8b36dd8c084f94e1fb4d63", None),
+        F("text.onnx", "4dbe762b11e36488304471e439cde89da053ad7acaddbf9e096745d142ec8d8b", None),
+        F(
+            "tokenizer.json",
+            "b68d571997a1f81bf521fb73806740ddb91e4ed6666cb6e996c066bb289cf55b",
+            None,
+        ),
+    ],
+    sources=[
+        CombinedSource(
+            (
+                HFSource(
+                    "Qdrant/clip-ViT-B-32-vision",
+                    "a636590e595dbbd798647c9dd4550d5652fba969",
+                    {"vision.onnx": "model.onnx"},
+                ),
+                HFSource(
+                    "Qdrant/clip-ViT-B-32-text",
+                    "48ca1db27cb4063eb311ec2aa7f087a808112876",
+                    {"text.onnx": "model.onnx", "tokenizer.json": "tokenizer.json"},
+                ),
+            )
+        )
+    ],
+)
+
 UPSTREAM_MODELS: tuple[ModelSpec, ...] = (
+    CLIP_VIT_B32,
     ANIMEGANV2_SHINKAI,
     DEPTH_ANYTHING_V2_SMALL,
     LAMA,

@@ -229,8 +229,10 @@ class ModelSpec:
         elif self.main not in names:
             raise ValueError(f"main file {self.main!r} of {self.id!r} is not in its files")
         for f in self.files:
-            if self.conversion is None and (f.sha256 is None or f.size is None):
-                raise ValueError(f"{self.id}: {f.name} needs a sha256 and a size")
+            # the sha256 decides; a size is recorded where the source lists it (some upstream
+            # listings give only the digest)
+            if self.conversion is None and f.sha256 is None:
+                raise ValueError(f"{self.id}: {f.name} needs a sha256")
         wanted = {f.name for f in self.fetched_files}
         for src in self.sources:
             lacking = wanted - set(src.provides())

@@ -509,8 +509,13 @@ def ensure(model_id: str, model_path: str | os.PathLike[str] | None = None) -> P
     if spec.source_kind == "upstream":
         # never downloaded behind the user's back: they fetch it once, knowingly
         size = spec.download_size
+        known = (
+            f"{size / 1e6:.0f} MB download"
+            if all(f.size for f in spec.fetched_files)
+            else ("size not listed upstream")
+        )
         raise MoviolaError(
-            f"model '{spec.id}' ({spec.task}, {size / 1e6:.0f} MB download, {spec.license}) is "
+            f"model '{spec.id}' ({spec.task}, {known}, {spec.license}) is "
             f"not downloaded: run `moviola models fetch {spec.id}"
             + (" --accept-license" if spec.gated else "")
             + f"` (from {spec.sources[0].describe()})"

@@ -25,6 +25,9 @@ Per shot, written into ``Shot.extra`` (JSON-ready):
   greens), sky (bright blue or colourless top third): cheap cues, no scene classifier exists
   offline.
 - ``thumbnail``: JPEG of the shot's middle sampled frame (when a thumbnail folder is given).
+- ``image_embedding``: the CLIP ViT-B/32 embedding of that frame (512 float16 values, base64),
+  when ``clip-vit-b32`` has been fetched: search then finds shots by what they look like
+  (:mod:`moviola.analysis.clip`).
 - ``summary``: one line of text built from all of the above; it is what search embeds.
 
 One module per part: ``features`` (measures of one picture), ``camera`` (global motion and
@@ -126,6 +129,7 @@ class _Work:
     frames: list[dict[str, Any]] = field(default_factory=list)
     pixels: list[np.ndarray] = field(default_factory=list)
     thumb: np.ndarray | None = None
+    look: str | None = None  # the middle frame's CLIP embedding, packed
 
 
 def _plan(shot: Shot, samples: int, pairs: int, gap: int) -> _Work:
@@ -182,11 +186,12 @@ def describe_shots(
     neural detectors (no faces, people, scale or tags; for tests of the classical parts)."""
     if not shots.shots:
         return shots
-    objects = faces = None
+    objects = faces = clip = None
     if detect:
+        from moviola.analysis.clip import encoder
         from moviola.analysis.detect import shared
 
-        objects, faces = shared("objects"), shared("faces")
+        objects, faces, clip = shared("objects"), shared("faces"), encoder()
     rate = float(shots.rate) if shots.rate else 25.0
     gap = max(1, round(rate / 10))
     if thumbnails is not None:
@@ -208,7 +213,7 @@ def describe_shots(
             if pi >= len(plans):
                 break
             if index >= plans[pi].shot.start_frame:
-                _take(plans[pi], index, frame.image, objects, faces)
+                _take(plans[pi], index, frame.image, objects, faces, clip)
             report(count, total)
     for work in plans[pi:]:
         _finish(work, float(shots.rate), thumbnails, stem)
@@ -216,7 +221,7 @@ def describe_shots(
     return shots
 
 
-def _take(work: _Work, index: int, image: np.ndarray, objects, faces) -> None:
+def _take(work: _Work, index: int, image: np.ndarray, objects, faces, clip=None) -> None:
     """Frame ``index`` of the shot: sampled for content, for motion, both or neither."""
     need_motion = index in work.starts or index in work.ends
     if index not in work.content and not need_motion:
@@ -233,6 +238,10 @@ def _take(work: _Work, index: int, image: np.ndarray, objects, faces) -> None:
         work.pixels.append(small(image, 64).reshape(-1, 3))
         if index == work.middle:
             work.thumb = small(image, 320).copy()
+            if clip is not None:
+                from moviola.analysis.clip import pack
+
+                work.look = pack(clip.images([image])[0])
 
 
 def _track(work: _Work, index: int, gray: np.ndarray) -> None:
@@ -260,6 +269,8 @@ def _finish(work: _Work, rate: float, thumbnails: Path | None, stem: str) -> Non
         _write_thumbnail(work.thumb, target, shot.index)
         extra["thumbnail"] = str(target)
     extra["summary"] = summarize(extra, float(shot.duration))
+    if work.look is not None:
+        extra["image_embedding"] = work.look
     shot.extra.update(extra)
     work.frames.clear()
     work.pixels.clear()
