@@ -57,6 +57,8 @@ class ModelInfo:
     bytes_per_pixel: int  # working memory per input pixel of a tile
 
 
+DENOISE_MODEL = "realesr-general-x4v3"
+DEFAULT_DENOISE = 0.5  # Real-ESRGAN's own default --denoise_strength
 _ANIMEVIDEO = {"pad": 22, "overlap": 4, "bytes_per_pixel": 3_200}
 _RRDB = {"pad": 32, "overlap": 16, "bytes_per_pixel": 52_000}
 MODELS: dict[str, ModelInfo] = {
@@ -65,6 +67,8 @@ MODELS: dict[str, ModelInfo] = {
     "realesr-animevideov3-x4": ModelInfo(4, **_ANIMEVIDEO),
     "realesrgan-x4plus": ModelInfo(4, **_RRDB),
     "realesrgan-x4plus-anime": ModelInfo(4, **_RRDB),
+    # ONNX, from its upstream home (upscale --denoise); 34 3x3 convolutions: 34 px of context
+    DENOISE_MODEL: ModelInfo(4, pad=34, overlap=4, bytes_per_pixel=3_600),
 }
 AUTO_FAMILY = "realesr-animevideov3"
 CLASSICAL = "lanczos"
@@ -166,6 +170,16 @@ class Upscale(Effect):
             max=3,
         ),
         Param(
+            "denoise",
+            float,
+            None,
+            "noise removal 0..1 with Real-ESRGAN general-x4v3 (its --denoise_strength: 1 "
+            "removes the most, 0 keeps the grain; the two networks' weights are mixed); "
+            f"`moviola models fetch {DENOISE_MODEL}` once",
+            min=0.0,
+            max=1.0,
+        ),
+        Param(
             "faces",
             bool,
             False,
@@ -186,6 +200,7 @@ class Upscale(Effect):
     height: int | None
     tile: int
     sharpen: float | None
+    denoise: float | None
     faces: bool
     model_path: str | None
     _session: Session | None = None  # the model, once configure() opened it
@@ -200,6 +215,10 @@ class Upscale(Effect):
             raise MoviolaError("upscale: give scale, or width and/or height, not both")
         if self.sharpen is not None and self.model != CLASSICAL:
             raise MoviolaError("upscale: sharpen applies to --model lanczos only")
+        if self.denoise is not None and self.model not in (AUTO_FAMILY, DENOISE_MODEL):
+            raise MoviolaError(f"upscale: denoise needs --model {DENOISE_MODEL} (the default)")
+        if self.denoise is not None and self.model_path is not None:
+            raise MoviolaError("upscale: give denoise or model_path, not both")
         if self.model_path is not None:
             if self.model == CLASSICAL:
                 raise MoviolaError("upscale: model_path needs a model, not lanczos")
@@ -237,6 +256,8 @@ class Upscale(Effect):
         return out
 
     def _choose_model(self, factor: float) -> str:
+        if self.denoise is not None:
+            return DENOISE_MODEL
         if self.model != AUTO_FAMILY:
             return self.model
         for n in (2, 3, 4):
@@ -249,6 +270,7 @@ class Upscale(Effect):
     def configure(self, info: StreamInfo) -> StreamInfo:
         w, h = info.width, info.height
         self._session = None
+        self._strength: np.ndarray | None = None
         self._faces: TrackedRestorer | None = None
         if self.faces:
             try:
@@ -280,11 +302,20 @@ class Upscale(Effect):
 
         if self.model_path is not None and not Path(os.path.expanduser(source)).is_file():
             raise MoviolaError(f"upscale: model file not found: {source}")
-        if self.model_path is None or source.lower().endswith(".param"):
+        if source != DENOISE_MODEL and (
+            self.model_path is None or source.lower().endswith(".param")
+        ):
             from moviola.models.runtime.ncnn import import_ncnn
 
             import_ncnn()  # say what to install before fetching any weights
-        session = open_session(source)
+        try:
+            session = open_session(source)
+        except MoviolaError as e:
+            raise MoviolaError(f"upscale: {e}") from None
+        self._strength = None
+        if "strength" in session.input_names:
+            value = DEFAULT_DENOISE if self.denoise is None else self.denoise
+            self._strength = np.array([value], np.float32)
         self._session = session
         self._input = session.input_names[0]
         self._output = session.output_names[0]
@@ -340,7 +371,10 @@ class Upscale(Effect):
 
     def _run(self, chw: np.ndarray) -> np.ndarray:
         assert self._session is not None  # configure() opened the model
-        out = self._session.run({self._input: chw[None]})[self._output]
+        feeds = {self._input: chw[None]}
+        if self._strength is not None:
+            feeds["strength"] = self._strength
+        out = self._session.run(feeds)[self._output]
         return np.asarray(out)[0]
 
     def super_resolve(self, rgb: np.ndarray) -> np.ndarray:

@@ -9,9 +9,10 @@ and post-processing are tested on models the tests build with the same inputs an
 
 from __future__ import annotations
 
-from .catalog_base import F
+from .catalog_base import F, converted
 from .sources import CombinedSource, HFSource, URLSource
-from .spec import ModelSpec
+from .spec import Conversion, ModelSpec
+from .srvgg import ONNX_NAME
 
 # Pins: huggingface.co/onnx-community/depth-anything-v2-small, blob onnx/model.onnx (LFS sha256
 # afb6a5c2...), revision 4472b736... with 99 060 839 bytes as several projects that pin the same
@@ -268,7 +269,52 @@ CLIP_VIT_B32 = ModelSpec(
     ],
 )
 
+# Pins: the two checkpoints of Real-ESRGAN's v0.2.5.0 release; sha256 and size of x4v3 from the
+# LFS pointers of several Hugging Face mirrors (jhj0517/realesr-general-x4v3 @ 7692becf and
+# others, all the same), of wdn-x4v3 from two mirrors' blob pages (its byte count not listed).
+_GENERAL = "https://github.com/xinntao/Real-ESRGAN/releases/download/v0.2.5.0/"
+REALESR_GENERAL_X4V3 = ModelSpec(
+    id="realesr-general-x4v3",
+    task="super-resolution with adjustable denoising",
+    description=(
+        "Real-ESRGAN general-x4v3 and its weak-denoise twin (SRVGGNetCompact, 1.2 M "
+        "parameters each), converted on fetch into one ONNX model whose 'strength' input mixes "
+        "the two networks' weights as Real-ESRGAN's --denoise_strength does. upscale --denoise."
+    ),
+    license="BSD-3-Clause",
+    homepage="https://github.com/xinntao/Real-ESRGAN",
+    files=[F(ONNX_NAME, None, None)],
+    sources=[
+        URLSource(
+            {
+                "realesr-general-x4v3.pth": _GENERAL + "realesr-general-x4v3.pth",
+                "realesr-general-wdn-x4v3.pth": _GENERAL + "realesr-general-wdn-x4v3.pth",
+            }
+        )
+    ],
+    conversion=Conversion(
+        inputs=[
+            F(
+                "realesr-general-x4v3.pth",
+                "8dc7edb9ac80ccdc30c3a5dca6616509367f05fbc184ad95b731f05bece96292",
+                4885111,
+            ),
+            F(
+                "realesr-general-wdn-x4v3.pth",
+                "1641f8c4464b9f097c9fdda5589273713f67cf59f3d909e0bd688f0cee269dca",
+                None,
+            ),
+        ],
+        func=converted(
+            "srvgg", "convert", "realesr-general-x4v3.pth", "realesr-general-wdn-x4v3.pth"
+        ),
+        description="both checkpoints -> one ONNX with a strength input (weights mixed in-graph)",
+        requires=("torch", "onnx", "onnxruntime"),
+    ),
+)
+
 UPSTREAM_MODELS: tuple[ModelSpec, ...] = (
+    REALESR_GENERAL_X4V3,
     CLIP_VIT_B32,
     ANIMEGANV2_SHINKAI,
     DEPTH_ANYTHING_V2_SMALL,

@@ -169,8 +169,8 @@ class Conversion:
         if not self.inputs:
             raise ValueError("a conversion needs at least one input file")
         for f in self.inputs:
-            if f.sha256 is None or f.size is None:
-                raise ValueError(f"conversion input {f.name!r} needs a sha256 and a size")
+            if f.sha256 is None:
+                raise ValueError(f"conversion input {f.name!r} needs a sha256")
 
     def check_requirements(self, model_id: str) -> None:
         missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
