@@ -195,23 +195,29 @@ def _cmd_info(args: argparse.Namespace) -> int:
         )
     lines.append("sources (tried in order after a path you give and the cache):")
     for s in data["sources"]:
-        if s["type"] == "pypi":
-            lines.append(f"  PyPI {s['package']}=={s['version']} ({s['kind']})")
-        elif s["type"] == "url":
-            lines += [f"  {u}" for u in s["urls"].values()]
-        elif s["type"] == "huggingface":
-            lines += [
-                f"  https://huggingface.co/{s['repo']} @ {s['revision']}: {path}"
-                for path in s["files"].values()
-            ]
-        else:
-            lines.append(f"  {s}")
+        lines += _source_lines(s)
     if not data["sources"]:
         lines.append("  none: supply the file yourself")
     if data["conversion"]:
         lines.append(f"conversion:   {data['conversion']['description']}")
     print("\n".join(lines))
     return 0
+
+
+def _source_lines(s: dict[str, Any]) -> list[str]:
+    """A source of ``models info`` as lines (parts of a combined source each on their own)."""
+    if s["type"] == "pypi":
+        return [f"  PyPI {s['package']}=={s['version']} ({s['kind']})"]
+    if s["type"] == "url":
+        return [f"  {u}" for u in s["urls"].values()]
+    if s["type"] == "huggingface":
+        return [
+            f"  https://huggingface.co/{s['repo']} @ {s['revision']}: {path}"
+            for path in s["files"].values()
+        ]
+    if s["type"] == "combined":
+        return [line for part in s["parts"] for line in _source_lines(part)]
+    return [f"  {s}"]
 
 
 def _cmd_rm(args: argparse.Namespace) -> int:
