@@ -7,16 +7,15 @@ tests see CLIP's part of the ranking alone."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import save_onnx, stand_in_model
 
 from moviola import models
 from moviola.analysis import clip
-from moviola.models import ModelFile, ModelSpec, URLSource
 
 WORDS = {"<|endoftext|>": 0, "[UNK]": 1, "sunset": 2, "forest": 3, "ocean": 4}
 
@@ -24,16 +23,6 @@ WORDS = {"<|endoftext|>": 0, "[UNK]": 1, "sunset": 2, "forest": 3, "ocean": 4}
 def _basis() -> np.ndarray:
     q, _ = np.linalg.qr(np.random.default_rng(3).normal(size=(512, 3)))
     return q.T.astype(np.float32)  # 3 x 512, orthonormal rows: red, green, blue directions
-
-
-def _save(graph, path: Path) -> Path:
-    import onnx
-    from onnx import helper
-
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
 
 
 def build_stand_ins(folder: Path) -> dict[str, Path]:
@@ -81,36 +70,19 @@ def build_stand_ins(folder: Path) -> dict[str, Path]:
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     tok.save(str(folder / "tokenizer.json"))
     return {
-        "vision.onnx": _save(vis, folder / "vision.onnx"),
-        "text.onnx": _save(txt, folder / "text.onnx"),
+        "vision.onnx": save_onnx(vis, folder / "vision.onnx"),
+        "text.onnx": save_onnx(txt, folder / "text.onnx"),
         "tokenizer.json": folder / "tokenizer.json",
     }
 
 
 @pytest.fixture
 def fetched_clip(tmp_path, monkeypatch):
-    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "home"))
-    real = models.get_spec(clip.CLIP_MODEL)
     built = build_stand_ins(tmp_path / "stand-ins")
-    files = []
-    for name, path in built.items():
-        data = path.read_bytes()
-        files.append(ModelFile(name, hashlib.sha256(data).hexdigest(), len(data)))
-    spec = ModelSpec(
-        id=real.id,
-        task=real.task,
-        description=real.description,
-        license=real.license,
-        homepage=real.homepage,
-        files=files,
-        sources=[URLSource({n: p.as_uri() for n, p in built.items()})],
-    )
-    models.register(spec, replace=True)
-    models.fetch(real.id)
     clip._shared.clear()
-    yield real
+    with stand_in_model(clip.CLIP_MODEL, built, tmp_path / "home", monkeypatch) as real:
+        yield real
     clip._shared.clear()
-    models.register(real, replace=True)
 
 
 def test_preprocessing_is_clips_crop_and_normalisation():

@@ -8,7 +8,7 @@ from fractions import Fraction
 import cv2
 import numpy as np
 import pytest
-from helpers import moviola_cli
+from helpers import moviola_cli, save_onnx
 
 from moviola.effects.colorize import Colorize, ModelColorizer, levin_solve, load_hints
 from moviola.errors import MoviolaError
@@ -232,7 +232,7 @@ def test_hints_colour_real_footage_and_carry_through_time(vtest_small, tmp_path)
 def _tiny_model(path, in_channels: int, out_channels: int, bias, fixed: int | None = None):
     """An ONNX model with a colorization model's interface: NCHW image in, NCHW chroma out.
     One 1x1 convolution: out = bias + 0 * input (so the answer is known)."""
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
 
     dim = fixed if fixed else "H"
@@ -243,10 +243,7 @@ def _tiny_model(path, in_channels: int, out_channels: int, bias, fixed: int | No
     b = numpy_helper.from_array(np.array(bias, np.float32), "b")
     node = helper.make_node("Conv", ["image", "w", "b"], ["out"])
     graph = helper.make_graph([node], "colorizer", [x], [y], [w, b])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
+    return save_onnx(graph, path)
 
 
 def test_model_slot_ab_output(tmp_path, vtest_small):
@@ -298,7 +295,7 @@ def _ddcolor_like(path):
     """A model with the interface of the ddcolor-tiny export (input 1x3x512x512 gray RGB 0..1,
     output 1x2x512x512 a, b) whose chroma swings with the picture's mean brightness: a per-frame
     network that flickers when the exposure does."""
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
 
     x = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 512, 512])
@@ -318,37 +315,19 @@ def _ddcolor_like(path):
         helper.make_node("Expand", ["ab", "shape"], ["output"]),
     ]
     graph = helper.make_graph(nodes, "ddcolor_like", [x], [y], consts)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
+    return save_onnx(graph, path)
 
 
 @pytest.fixture
 def fetched_ddcolor(tmp_path, monkeypatch):
     """The store's ddcolor-tiny entry served by the stand-in, fetched into a temporary cache."""
-    import hashlib
+    from helpers import stand_in_model
 
-    from moviola import models
-    from moviola.models import ModelFile, ModelSpec, URLSource
-
-    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "home"))
-    real = models.get_spec("ddcolor-tiny")
     stand_in = _ddcolor_like(tmp_path / "stand-in.onnx")
-    data = stand_in.read_bytes()
-    spec = ModelSpec(
-        id=real.id,
-        task=real.task,
-        description=real.description,
-        license=real.license,
-        homepage=real.homepage,
-        files=[ModelFile(real.main, hashlib.sha256(data).hexdigest(), len(data))],
-        sources=[URLSource({real.main: stand_in.as_uri()})],
-    )
-    models.register(spec, replace=True)
-    models.fetch(real.id)
-    yield real
-    models.register(real, replace=True)
+    with stand_in_model(
+        "ddcolor-tiny", {"ddcolor_tiny_512_int8.onnx": stand_in}, tmp_path / "home", monkeypatch
+    ) as real:
+        yield real
 
 
 def test_without_reference_or_hints_the_fetched_network_colours_stably(

@@ -11,7 +11,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from helpers import moviola_cli
+from helpers import moviola_cli, save_onnx, stand_in_model
 
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame
@@ -35,7 +35,7 @@ def channel_mean_model(
 ) -> Path:
     """An ONNX model with a depth network's interface: image N x 3 x H x W (ImageNet-normalised)
     in, N x H x W out (here: the mean of the three normalised channels, so bright = near)."""
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
     h, w = (size[1], size[0]) if size else ("height", "width")
@@ -43,10 +43,7 @@ def channel_mean_model(
     y = helper.make_tensor_value_info(names[1], TensorProto.FLOAT, ["batch", h, w])
     node = helper.make_node("ReduceMean", [names[0]], [names[1]], axes=[1], keepdims=0)
     graph = helper.make_graph([node], "depth_stub", [x], [y])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
+    return save_onnx(graph, path)
 
 
 def write_video(path: Path, images, rate=25, codec="libx264", pix_fmt="yuv420p") -> None:
@@ -145,28 +142,11 @@ def cached_depth_anything(tmp_path, monkeypatch):
     """The store's depth-anything-v2-small entry, served by a model with the real export's
     interface (pixel_values N x 3 x H x W -> predicted_depth N x H x W) and fetched into a
     temporary cache (the real 99 MB file is never run in the tests)."""
-    from moviola import models
-    from moviola.models import ModelFile, ModelSpec, URLSource
-
-    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "home"))
-    real = models.get_spec("depth-anything-v2-small")
     stub = channel_mean_model(tmp_path / "da.onnx", None, ("pixel_values", "predicted_depth"))
-    data = stub.read_bytes()
-    import hashlib
-
-    spec = ModelSpec(
-        id=real.id,
-        task=real.task,
-        description=real.description,
-        license=real.license,
-        homepage=real.homepage,
-        files=[ModelFile(real.main, hashlib.sha256(data).hexdigest(), len(data))],
-        sources=[URLSource({real.main: stub.as_uri()})],
-    )
-    models.register(spec, replace=True)
-    models.fetch(real.id)
-    yield real
-    models.register(real, replace=True)
+    with stand_in_model(
+        "depth-anything-v2-small", {"model.onnx": stub}, tmp_path / "home", monkeypatch
+    ) as real:
+        yield real
 
 
 def test_a_photo_gets_depth_from_the_fetched_network_by_default(tmp_path, cached_depth_anything):

@@ -5,15 +5,14 @@ the rest, so the test can see exactly which pixels the network was asked to fill
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import save_onnx, stand_in_model
 
-from moviola import api, models
+from moviola import api
 from moviola.errors import MoviolaError
-from moviola.models import ModelFile, ModelSpec, URLSource
 from moviola.vision.inpaint import LAMA_MODEL, Inpainter
 from moviola.vision.viewsynth import Layers, View
 
@@ -21,7 +20,7 @@ PAINT = (0.25, 0.5, 0.75)
 
 
 def lama_like(path: Path, *, scale: float = 255.0, size: int = 512) -> Path:
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper, numpy_helper
 
     img = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["batch", 3, size, size])
@@ -40,10 +39,7 @@ def lama_like(path: Path, *, scale: float = 255.0, size: int = 512) -> Path:
         helper.make_node("Mul", ["filled", "scale"], ["output"]),
     ]
     graph = helper.make_graph(nodes, "lama_like", [img, msk], [out], initializer=consts)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
+    return save_onnx(graph, path)
 
 
 @pytest.fixture
@@ -103,22 +99,11 @@ def test_parallax_back_layer_is_painted_by_the_network(inpainter):
 @pytest.fixture
 def fetched_lama(tmp_path, monkeypatch):
     """The store's lama entry served by the stand-in and fetched into a temporary cache."""
-    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "home"))
-    real = models.get_spec(LAMA_MODEL)
-    data = lama_like(tmp_path / "stand-in.onnx").read_bytes()
-    spec = ModelSpec(
-        id=real.id,
-        task=real.task,
-        description=real.description,
-        license=real.license,
-        homepage=real.homepage,
-        files=[ModelFile(real.main, hashlib.sha256(data).hexdigest(), len(data))],
-        sources=[URLSource({real.main: (tmp_path / "stand-in.onnx").as_uri()})],
-    )
-    models.register(spec, replace=True)
-    models.fetch(real.id)
-    yield real
-    models.register(real, replace=True)
+    stand_in = lama_like(tmp_path / "stand-in.onnx")
+    with stand_in_model(
+        LAMA_MODEL, {"lama_fp32.onnx": stand_in}, tmp_path / "home", monkeypatch
+    ) as real:
+        yield real
 
 
 def _card_clip(tmp_path: Path) -> tuple[Path, Path]:

@@ -5,16 +5,15 @@ so the test sees exactly where the network's output lands. The face is the astro
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from helpers import save_onnx, stand_in_model
 
-from moviola import api, models
+from moviola import api
 from moviola.errors import MoviolaError
-from moviola.models import ModelFile, ModelSpec, URLSource
 from moviola.vision.faces.mesh import mesh_of_photo
 from moviola.vision.faces.restore import FFHQ_512, GFPGAN_MODEL, FaceRestorer, five_points
 
@@ -26,16 +25,13 @@ pytestmark = pytest.mark.models
 
 def gfpgan_like(path: Path) -> Path:
     """out = -in: the aligned face, colours negated (in -1..1)."""
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
     x = helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 512, 512])
     y = helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 3, 512, 512])
     graph = helper.make_graph([helper.make_node("Neg", ["input"], ["output"])], "g", [x], [y])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
+    return save_onnx(graph, path)
 
 
 @pytest.fixture(scope="module")
@@ -71,23 +67,11 @@ def test_faces_are_aligned_to_the_ffhq_layout_and_only_they_change(tmp_path, pho
 
 @pytest.fixture
 def fetched_gfpgan(tmp_path, monkeypatch):
-    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "home"))
-    real = models.get_spec(GFPGAN_MODEL)
     stand_in = gfpgan_like(tmp_path / "stand-in.onnx")
-    data = stand_in.read_bytes()
-    spec = ModelSpec(
-        id=real.id,
-        task=real.task,
-        description=real.description,
-        license=real.license,
-        homepage=real.homepage,
-        files=[ModelFile(real.main, hashlib.sha256(data).hexdigest(), len(data))],
-        sources=[URLSource({real.main: stand_in.as_uri()})],
-    )
-    models.register(spec, replace=True)
-    models.fetch(real.id)
-    yield real
-    models.register(real, replace=True)
+    with stand_in_model(
+        GFPGAN_MODEL, {"GFPGANv1.4.onnx": stand_in}, tmp_path / "home", monkeypatch
+    ) as real:
+        yield real
 
 
 def _clip(tmp_path: Path, photo: np.ndarray) -> Path:

@@ -8,28 +8,17 @@ point, mapped back from the 1024 px picture to the frame, so the tests see where
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import save_onnx, stand_in_model
 
-from moviola import api, models
+from moviola import api
 from moviola.errors import MoviolaError
-from moviola.models import ModelFile, ModelSpec, URLSource
 from moviola.vision.segment import SAM_MODEL, PointSegmenter, parse_point
 
 RADIUS = 30.0
-
-
-def _save(graph, path: Path) -> Path:
-    import onnx
-    from onnx import helper
-
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
 
 
 def encoder_like(path: Path) -> Path:
@@ -43,7 +32,7 @@ def encoder_like(path: Path) -> Path:
         helper.make_node("ReduceMean", ["input_image"], ["m"], keepdims=0),
         helper.make_node("Expand", ["m", "shape"], ["image_embeddings"]),
     ]
-    return _save(helper.make_graph(nodes, "enc", [x], [y], [shape]), path)
+    return save_onnx(helper.make_graph(nodes, "enc", [x], [y], [shape]), path)
 
 
 def decoder_like(path: Path) -> Path:
@@ -108,7 +97,7 @@ def decoder_like(path: Path) -> Path:
         n("Identity", ["iou"], ["iou_predictions"]),
         n("Identity", ["mask_input"], ["low_res_masks"]),
     ]
-    return _save(helper.make_graph(nodes, "dec", ins, outs, inits), path)
+    return save_onnx(helper.make_graph(nodes, "dec", ins, outs, inits), path)
 
 
 @pytest.fixture(scope="module")
@@ -171,26 +160,9 @@ def test_bad_points_are_one_line():
 
 @pytest.fixture
 def fetched_sam(tmp_path, monkeypatch, sam):
-    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "home"))
-    real = models.get_spec(SAM_MODEL)
-    files, urls = [], {}
-    for built in sam:
-        data = built.read_bytes()
-        files.append(ModelFile(built.name, hashlib.sha256(data).hexdigest(), len(data)))
-        urls[built.name] = built.as_uri()
-    spec = ModelSpec(
-        id=real.id,
-        task=real.task,
-        description=real.description,
-        license=real.license,
-        homepage=real.homepage,
-        files=files,
-        sources=[URLSource(urls)],
-    )
-    models.register(spec, replace=True)
-    models.fetch(real.id)
-    yield real
-    models.register(real, replace=True)
+    built = {path.name: path for path in sam}
+    with stand_in_model(SAM_MODEL, built, tmp_path / "home", monkeypatch) as real:
+        yield real
 
 
 def _clip(tmp_path: Path) -> Path:

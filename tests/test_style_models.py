@@ -4,56 +4,41 @@ its input, so the test can tell the range was applied: out = 255 - in."""
 
 from __future__ import annotations
 
-import hashlib
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import save_onnx, stand_in_model
 
 from moviola import models
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo
-from moviola.models import ModelFile, ModelSpec, URLSource
 from moviola.pipeline.registry import create
 from moviola.pipeline.runner import Chain
 
 
 def animegan_like(path: Path) -> Path:
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
     x = helper.make_tensor_value_info("generator_input:0", TensorProto.FLOAT, [1, "h", "w", 3])
     y = helper.make_tensor_value_info("generator_output:0", TensorProto.FLOAT, [1, "h", "w", 3])
     node = helper.make_node("Neg", ["generator_input:0"], ["generator_output:0"])
-    model = helper.make_model(
-        helper.make_graph([node], "g", [x], [y]), opset_imports=[helper.make_opsetid("", 17)]
-    )
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
+    return save_onnx(helper.make_graph([node], "g", [x], [y]), path)
 
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "home"))
-    real = models.get_spec("animeganv2-shinkai")
     stand_in = animegan_like(tmp_path / "stand-in.onnx")
-    data = stand_in.read_bytes()
-    spec = ModelSpec(
-        id=real.id,
-        task=real.task,
-        description=real.description,
-        license=real.license,
-        restrictions=real.restrictions,
-        homepage=real.homepage,
-        files=[ModelFile(real.main, hashlib.sha256(data).hexdigest(), len(data))],
-        sources=[URLSource({real.main: stand_in.as_uri()})],
-        gated=real.gated,
-    )
-    models.register(spec, replace=True)
-    yield real
-    models.register(real, replace=True)
+    with stand_in_model(
+        "animeganv2-shinkai",
+        {"AnimeGANv2_Shinkai.onnx": stand_in},
+        tmp_path / "home",
+        monkeypatch,
+        fetch=False,
+    ) as real:
+        yield real
 
 
 def _run(effect, image: np.ndarray) -> np.ndarray:

@@ -7,19 +7,16 @@ own code: bench/srvgg_reference.py.)"""
 
 from __future__ import annotations
 
-import hashlib
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import stand_in_model
 
-from moviola import api, models
+from moviola import api
 from moviola.errors import MoviolaError
 from moviola.models import srvgg
-from moviola.models.catalog_base import converted
-from moviola.models.sources import URLSource
-from moviola.models.spec import Conversion, ModelFile, ModelSpec
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
@@ -83,31 +80,8 @@ def test_a_checkpoint_of_another_network_is_refused(tmp_path):
 @pytest.fixture
 def fetched_general(tmp_path, monkeypatch, checkpoints):
     """The store's entry with random-weight checkpoints at file: URLs, converted on fetch."""
-    monkeypatch.setenv("MOVIOLA_HOME", str(tmp_path / "home"))
-    real = models.get_spec(srvgg_id())
-    inputs = []
-    for name, path in checkpoints.items():
-        data = path.read_bytes()
-        inputs.append(ModelFile(name, hashlib.sha256(data).hexdigest(), len(data)))
-    names = list(checkpoints)
-    spec = ModelSpec(
-        id=real.id,
-        task=real.task,
-        description=real.description,
-        license=real.license,
-        homepage=real.homepage,
-        files=real.files,
-        sources=[URLSource({n: p.as_uri() for n, p in checkpoints.items()})],
-        conversion=Conversion(
-            inputs=inputs,
-            func=converted("srvgg", "convert", *names),
-            requires=("torch", "onnx", "onnxruntime"),
-        ),
-    )
-    models.register(spec, replace=True)
-    models.fetch(real.id)
-    yield real
-    models.register(real, replace=True)
+    with stand_in_model(srvgg_id(), checkpoints, tmp_path / "home", monkeypatch) as real:
+        yield real
 
 
 def srvgg_id() -> str:
