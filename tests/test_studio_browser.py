@@ -213,3 +213,24 @@ def test_preview_cancel_and_errors_in_the_page(tmp_path, page):
         page.click("li.job[data-status='running'] [data-action='cancel']")
         page.wait_for_selector("li.job[data-status='cancelled']", timeout=60_000)
         assert not page.errors, page.errors
+
+
+def test_rate_and_fraction_fields_check_their_values_in_the_browser(tmp_path, page):
+    """Chromium compiles an input's pattern with the v flag; a pattern it rejects is a console
+    error and no check at all (a user met this: the frame-rate fields)."""
+    media = tmp_path / "media"
+    media.mkdir()
+    with Studio(tmp_path / "data", [media]) as server:
+        page.goto(server.url + "/")
+        page.wait_for_selector("body[data-ready='1']")
+        for effect, param, good, bad in (
+            ("fps", "rate", ["30000/1001", "29.97", " ntsc ", "25"], ["abc", "30/"]),
+            ("speed", "factor", ["2", "0.5", "1/3"], ["fast", "1/"]),
+        ):
+            page.select_option("#effect-select", effect)
+            page.click("#effect-add")
+            field = page.wait_for_selector(f"[data-param='{param}']")
+            for text, valid in [(t, True) for t in good] + [(t, False) for t in bad]:
+                field.fill(text)
+                assert field.evaluate("e => e.checkValidity()") is valid, (effect, text)
+        assert not [e for e in page.errors if "regular expression" in e.lower()], page.errors

@@ -294,9 +294,10 @@ function paramInput(effect, p, idPrefix) {
   if (p.type === "rate") {
     attrs.list = "rate-suggestions";
     attrs.placeholder = def != null ? String(def) : "e.g. 25, 30000/1001, 59.94";
-    attrs.pattern = "\\s*([0-9]+([./][0-9]+)?|ntsc|pal|film|ntsc-film)\\s*";
+    // (Chromium compiles pattern with the v flag: "/" inside a class must be escaped there)
+    attrs.pattern = "\\s*([0-9]+([.\\/][0-9]+)?|ntsc|pal|film|ntsc-film)\\s*";
   } else if (p.type === "fraction") {
-    attrs.pattern = "\\s*-?[0-9]*\\.?[0-9]+(/[0-9]+)?\\s*";
+    attrs.pattern = "\\s*-?[0-9]*\\.?[0-9]+(\\/[0-9]+)?\\s*";
     if (def == null) attrs.placeholder = "e.g. 2, 0.5, 1/3";
   } else if (p.type === "time") {
     attrs.pattern = "\\s*[0-9:.]+\\s*";
