@@ -60,11 +60,13 @@ def test_the_blend_is_each_network_at_the_ends_and_the_mixed_weights_between(che
         alone = srvgg.build(state, state)
         with torch.no_grad():
             want = alone(x, torch.tensor([1.0])).numpy()
-        got = sess.run(None, {"input": x.numpy(), "strength": np.array([s], np.float32)})[0]
+        got = np.asarray(
+            sess.run(None, {"input": x.numpy(), "strength": np.array([s], np.float32)})[0]
+        )
         assert got.shape == (1, 3, 80, 112)
         assert np.abs(got - want).max() < 1e-4, s
-    a = sess.run(None, {"input": x.numpy(), "strength": np.array([0.0], np.float32)})[0]
-    b = sess.run(None, {"input": x.numpy(), "strength": np.array([1.0], np.float32)})[0]
+    a = np.asarray(sess.run(None, {"input": x.numpy(), "strength": np.array([0.0], np.float32)})[0])
+    b = np.asarray(sess.run(None, {"input": x.numpy(), "strength": np.array([1.0], np.float32)})[0])
     assert np.abs(a - b).mean() > 1e-3  # the two networks differ
 
 

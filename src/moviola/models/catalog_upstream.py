@@ -271,7 +271,8 @@ CLIP_VIT_B32 = ModelSpec(
 
 # Pins: the two checkpoints of Real-ESRGAN's v0.2.5.0 release; sha256 and size of x4v3 from the
 # LFS pointers of several Hugging Face mirrors (jhj0517/realesr-general-x4v3 @ 7692becf and
-# others, all the same), of wdn-x4v3 from two mirrors' blob pages (its byte count not listed).
+# others, all the same), of wdn-x4v3 from two mirrors' blob pages and the byte count three
+# projects that pin the same digest record (the same as x4v3's: the two networks have one shape).
 _GENERAL = "https://github.com/xinntao/Real-ESRGAN/releases/download/v0.2.5.0/"
 REALESR_GENERAL_X4V3 = ModelSpec(
     id="realesr-general-x4v3",
@@ -302,7 +303,7 @@ REALESR_GENERAL_X4V3 = ModelSpec(
             F(
                 "realesr-general-wdn-x4v3.pth",
                 "1641f8c4464b9f097c9fdda5589273713f67cf59f3d909e0bd688f0cee269dca",
-                None,
+                4885111,
             ),
         ],
         func=converted(
