@@ -147,9 +147,9 @@ GFPGAN_14 = ModelSpec(
     ],
 )
 
-# Pins: huggingface.co/Acly/MobileSAM (its head 0d3b403; only the short hash was found, so the
-# revision is "main"); bytes and sha256 from huggingface.co/t9749/mobilesam-onnx, which mirrors
-# the two files unchanged and lists them.
+# Pins: huggingface.co/Acly/MobileSAM at its head 0d3b4033 (the files came in b5e8e2f), which
+# several projects resolve with these digests; bytes and sha256 also listed by
+# huggingface.co/t9749/mobilesam-onnx, which mirrors the two files unchanged (the second source).
 MOBILESAM = ModelSpec(
     id="mobilesam",
     task="point-prompted segmentation",
@@ -178,7 +178,7 @@ MOBILESAM = ModelSpec(
     sources=[
         HFSource(
             "Acly/MobileSAM",
-            "main",
+            "0d3b403339b4674a82493d5e97964dd78089ddc8",
             {
                 "mobile_sam_image_encoder.onnx": "mobile_sam_image_encoder.onnx",
                 "sam_mask_decoder_single.onnx": "sam_mask_decoder_single.onnx",
