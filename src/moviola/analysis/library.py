@@ -79,6 +79,10 @@ CREATE TABLE IF NOT EXISTS shots (
 );
 CREATE INDEX IF NOT EXISTS shots_file ON shots(file_id);
 """
+_SHOTS_OF_FILE = (
+    "SELECT s.id, s.start_frame, s.end_frame, s.description FROM shots s "
+    "JOIN files f ON f.id=s.file_id WHERE f.path=?"
+)
 
 
 # Words in a query that name a described facet: a shot with that facet gets HINT_BONUS added to
@@ -388,7 +392,9 @@ class Library:
         progress: Callable[[Any], None] | None = None,
         speech: bool = True,
     ) -> tuple[str, int]:
-        """Index one video: ("skipped", 0) when unchanged, else ("indexed" or "updated", shots)."""
+        """Index one video: ("skipped", 0) when unchanged, else ("indexed" or "updated", shots);
+        an unchanged file whose shots lack CLIP embeddings that can now be made gets them without
+        being described again: ("updated", shots that got one)."""
         from moviola.analysis.describe import describe_shots
         from moviola.analysis.shots import detect_shots
         from moviola.media.probe import probe
@@ -396,7 +402,13 @@ class Library:
         p = Path(path).resolve()
         known = self.conn.execute("SELECT 1 FROM files WHERE path=?", (str(p),)).fetchone()
         if not force and known and self.is_current(p):
-            return "skipped", 0
+            from moviola.analysis.clip import fill_looks  # CLIP fetched since it was indexed
+
+            rows = self.conn.execute(_SHOTS_OF_FILE, (str(p),)).fetchall()
+            updates, looked = fill_looks(p, rows)
+            with self.conn:
+                self.conn.executemany("UPDATE shots SET description=? WHERE id=?", updates)
+            return ("updated", looked) if looked else ("skipped", 0)
         shots = detect_shots(p, method="fast" if fast else "transnetv2", progress=progress)
         describe_shots(p, shots, thumbnails=thumbnails, progress=progress)
         if speech:

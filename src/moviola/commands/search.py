@@ -23,7 +23,11 @@ def add_parser(sub) -> None:
         description="Rank the shots of the library (built by `moviola index`) by how close "
         "their description is in meaning to QUERY (all-MiniLM-L6-v2 sentence "
         "embeddings), keeping only those that pass the filters. With no query, "
-        "lists the shots that pass the filters.",
+        "lists the shots that pass the filters. Once the CLIP ViT-B/32 model is fetched "
+        "(`moviola models fetch clip-vit-b32`, about 600 MB), shots also rank by what their "
+        "middle frame looks like (the next `moviola index` adds that to shots indexed "
+        f"before). When no shot scores {NO_MATCH:.2f} or more, the results are headed "
+        "'no good match'.",
     )
     p.add_argument(
         "query", nargs="?", default="", help='what to look for, e.g. "close-up of a face at night"'
