@@ -89,6 +89,7 @@ MODEL_FILES = {
     "test_cut.py",
     "test_speakers.py",
     "test_dialogue.py",
+    "test_voices.py",
 }
 BROWSER_FILES = {"test_studio_browser.py"}
 SLOW_FILES = {"test_studio_browser.py", "test_memory.py", "test_engines.py"}

