@@ -28,7 +28,7 @@ Everything is per frame, from the phoneme list: memory does not grow with the vi
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -185,15 +185,57 @@ def stresses(phonemes: Sequence[Timed]) -> list[tuple[float, float]]:
     return [(p.start, STRESS[p.phoneme]) for p in phonemes if p.phoneme in STRESS]
 
 
+class Loudness:
+    """A recording's loudness over time (RMS in 10 ms hops, smoothed over 30 ms, scaled so its
+    95th percentile is 1), looked up at any time."""
+
+    HOP = 0.01
+
+    def __init__(self, audio: np.ndarray | Iterable[np.ndarray], rate: int) -> None:
+        """``audio``: mono samples, or chunks of them (a stream: only the RMS is kept)."""
+        hop = max(1, round(rate * self.HOP))
+        parts, rest = [], np.zeros(0, np.float64)
+        for chunk in [audio] if isinstance(audio, np.ndarray) else audio:
+            x = np.concatenate([rest, np.asarray(chunk, np.float64).ravel()])
+            n = len(x) // hop
+            parts.append(np.sqrt((x[: n * hop].reshape(n, hop) ** 2).mean(1)))
+            rest = x[n * hop :]
+        rms = np.concatenate(parts) if parts else np.zeros(1)
+        rms = np.convolve(rms, np.ones(3) / 3, mode="same")
+        top = float(np.percentile(rms, 95)) if len(rms) else 0.0
+        self.values = np.clip(rms / max(top, 1e-6), 0.0, 1.5)
+
+    def __call__(self, times: np.ndarray) -> np.ndarray:
+        pos = np.asarray(times, np.float64) / self.HOP - 0.5
+        return np.interp(pos, np.arange(len(self.values)), self.values, left=0.0, right=0.0)
+
+
 class MouthTrack:
     """Mouth parameters over time from timed phonemes (Cohen-Massaro coarticulation).
 
     ``track.frames(n, fps)`` gives an n x 4 array for a whole clip; ``track.at(t, dt)`` one
-    frame at a time (for streams of unknown length): both mean over the frame's span."""
+    frame at a time (for streams of unknown length): both mean over the frame's span.
+
+    ``lead``: the mouth runs this much ahead of the phoneme times (lips move before the sound
+    they shape; Kokoro's timings also trail its audio by about 50 ms, bench/presenter.py).
+    ``loudness`` (with ``weight``): the jaw opening scaled by how loud the voice is, from
+    ``1 - weight`` in silence to 1 at full voice; for recorded speech, where the phonemes'
+    places inside a word are estimates, this puts the opening where the sound is."""
 
     SUBSAMPLES = 5
 
-    def __init__(self, phonemes: Sequence[Timed], *, tau: float = 0.045) -> None:
+    def __init__(
+        self,
+        phonemes: Sequence[Timed],
+        *,
+        tau: float = 0.045,
+        lead: float = 0.0,
+        loudness: Loudness | None = None,
+        weight: float = 0.5,
+    ) -> None:
+        self.lead = lead
+        self.loudness = loudness
+        self.weight = weight
         segs = _segments(phonemes)
         self.centres = np.array([(s + e) / 2 for s, e, _ in segs], np.float64)
         self.halves = np.array([(e - s) / 2 for s, e, _ in segs], np.float64)
@@ -207,6 +249,13 @@ class MouthTrack:
 
     def _raw(self, times: np.ndarray) -> np.ndarray:
         """Blended targets at ``times`` (len(times) x 4)."""
+        out = self._blend(times + self.lead)
+        if self.loudness is not None:
+            gain = (1.0 - self.weight) + self.weight * np.clip(self.loudness(times), 0.0, 1.2)
+            out[:, OPEN] *= gain
+        return out
+
+    def _blend(self, times: np.ndarray) -> np.ndarray:
         out = np.zeros((len(times), 4))
         if not len(self.centres):
             return out
