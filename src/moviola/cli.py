@@ -29,7 +29,7 @@ from moviola.commands._shared import (
     run_effects,
 )
 from moviola.errors import MoviolaError
-from moviola.media import format_info, probe
+from moviola.media import format_info, probe, provenance
 from moviola.models.runtime.device import DEVICES
 from moviola.models.runtime.device import use as use_device
 from moviola.pipeline import registry
@@ -41,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="moviola", description="Machine learning for the moving image.")
     parser.add_argument("--version", action="version", version=f"moviola {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.add_argument(
+        "--sign-cert",
+        metavar="PEM",
+        help="sign synthetic outputs (C2PA) with this certificate chain, signer first "
+        "(default: a local CA made on first use; see docs/provenance.md)",
+    )
+    parser.add_argument("--sign-key", metavar="PEM", help="the private key of --sign-cert")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     p = sub.add_parser("probe", help="describe a media file")
@@ -220,6 +227,7 @@ def _main(argv: list[str]) -> int:
             parser.print_help()
             return 2
         use_device(getattr(args, "device", None))
+        provenance.use_credentials(args.sign_cert, args.sign_key)
         return args.func(args)
     except MoviolaError as exc:
         print(f"moviola: error: {exc}", file=sys.stderr)

@@ -27,6 +27,7 @@ from typing import Any
 from moviola.engines import chunks as chunking
 from moviola.engines.stitch import audio_source, stitch
 from moviola.errors import MoviolaError
+from moviola.media import provenance
 from moviola.media.atomic import write_bytes, write_text
 from moviola.media.reader import VideoReader
 from moviola.media.subtitles import subtitle_source
@@ -162,6 +163,8 @@ def run_chunked(
         audio_index = reader.info.audio[0].index if reader.info.audio else None
         tags = dict(reader.info.tags)
         media_info = reader.info
+    metadata = {**output_tags(tags, effects), **(opts.metadata or {})}
+    provenance.prepare(metadata)  # a bad signing certificate fails before any work
     plan = chunking.plan(source, seconds=chunk_seconds, start=start_t, end=end_t)
     settings = chunking.Settings(
         suffix, info0.rate, codec, opts.crf, opts.preset, dtype, opts.strict
@@ -206,8 +209,9 @@ def run_chunked(
         output,
         audio=src_audio,
         subtitles=subtitle_source(str(source), media_info, origin, timeline),
-        metadata={**output_tags(tags, effects), **(opts.metadata or {})},
+        metadata=metadata,
     )
+    provenance.sign_tagged(path, metadata, ingredient=source)  # synthetic outputs: C2PA
     if audio_index is not None and not audio:
         audio_state = "dropped"
     checkpoint.remove()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from moviola.errors import MoviolaError
+from moviola.media import provenance
 from moviola.media.audio import AudioSource
 from moviola.media.frame import Frame, StreamInfo, check_size
 from moviola.media.reader import VideoReader
@@ -184,7 +185,8 @@ def run(
             )
         elif reader.info.audio:
             audio_state = "dropped"
-        tags = output_tags(reader.info.tags, effects)
+        tags = {**output_tags(reader.info.tags, effects), **(opts.metadata or {})}
+        provenance.prepare(tags)  # a bad signing certificate fails before any work
         writer = VideoWriter(
             output,
             info,
@@ -193,13 +195,14 @@ def run(
             preset=opts.preset,
             audio=audio_source,
             subtitles=subtitle_source(str(source), reader.info, reader.origin, timeline),
-            metadata={**tags, **(opts.metadata or {})},
+            metadata=tags,
         )
         frames_in, frames_out, seconds = _run_threads(reader, chain, writer, info, opts)
         if audio_source is not None:
             audio_state = writer.audio_mode or "dropped"
         path = writer.close()
         writer = None
+        provenance.sign_tagged(path, tags, ingredient=source)  # synthetic outputs: C2PA
         return RunResult(
             output=path,
             frames_in=frames_in,
