@@ -123,13 +123,10 @@ def words(text: str) -> list[str]:
 
 def wer(ref: str, hyp: str) -> tuple[int, int]:
     """(word edits, reference words)."""
+    from moviola.speech.transcript import word_edits
+
     r, h = words(ref), words(hyp)
-    d = list(range(len(h) + 1))
-    for i in range(1, len(r) + 1):
-        prev, d[0] = d[0], i
-        for j in range(1, len(h) + 1):
-            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (r[i - 1] != h[j - 1]))
-    return d[len(h)], len(r)
+    return word_edits(r, h), len(r)
 
 
 def recall(ref: str, hyp: str) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -141,3 +142,13 @@ def load_transcript(path: str | os.PathLike) -> Transcript:
     if not isinstance(data, dict):
         raise MoviolaError(f"{p} is not a moviola transcript (no segments)")
     return Transcript.from_dict(data)
+
+
+def word_edits(ref: Sequence[str], hyp: Sequence[str]) -> int:
+    """Word-level edit distance (substitutions, insertions, deletions): the numerator of WER."""
+    d = list(range(len(hyp) + 1))
+    for i in range(1, len(ref) + 1):
+        prev, d[0] = d[0], i
+        for j in range(1, len(hyp) + 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (ref[i - 1] != hyp[j - 1]))
+    return d[len(hyp)]
