@@ -163,6 +163,14 @@ def test_speak_writes_normalised_tagged_speech_whisper_understands(tmp_path, voi
     with av.open(str(out)) as c:
         # WAV's INFO chunk keeps only standard tags: the comment says it (and C2PA signs it)
         assert "synthetic speech made with moviola speak" in c.metadata.get("comment", "")
+    from moviola.media import provenance
+
+    credentials = provenance.read(out)
+    assert credentials["synthetic"] and credentials["kind"] == "speech"
+    assert credentials["manifest"]["store"] == "embedded"
+    assert credentials["manifest"]["actions"][0]["digitalSourceType"].endswith(
+        "trainedAlgorithmicMedia"
+    )
 
 
 @pytest.mark.models

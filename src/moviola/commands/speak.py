@@ -105,13 +105,12 @@ def run(args) -> int:
 
 
 def _sign(path: Path) -> None:
-    import importlib
+    from moviola.media import provenance
 
-    try:  # C2PA signing (media/provenance.py) where it is installed
-        provenance = importlib.import_module("moviola.media.provenance")
-    except ImportError:
-        return
-    provenance.sign(path, kind="speech")
+    try:  # C2PA Content Credentials: trainedAlgorithmicMedia (docs/provenance.md)
+        provenance.sign(path, kind="speech", tool="speak")
+    except MoviolaError as e:
+        raise MoviolaError(f"wrote {path} (synthetic speech) but did not sign it: {e}") from None
 
 
 def _progress(count: int, sentence: str) -> None:
