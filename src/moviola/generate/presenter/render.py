@@ -333,7 +333,7 @@ class Presenter:
         s = self.settings
         fps = float(self.fps)
         params = self.track(spoken, count)
-        rig = MouthRig(self.mesh)
+        rig = MouthRig(self.mesh, closing=0.5, relative=True)
         face = motion.FaceMotion(rig)
         plan = motion.plan(spoken.duration, stresses(spoken.phonemes), s.seed, s.sway)
         alpha = self._alpha()

@@ -50,7 +50,7 @@ from moviola.vision.meshwarp import delaunay, warp_face
 # parameters, in order
 OPEN, SPREAD, PRESS, TUCK = range(4)
 PARAMS = ("open", "spread", "press", "tuck")
-MAX_GAP = 0.26  # gap between the inner lips at open = 1, in eye-corner distances
+MAX_GAP = 0.22  # gap between the inner lips at open = 1, in eye-corner distances
 MAX_STEP = 0.45  # largest change of a parameter between frames 1/25 s apart
 
 
@@ -80,8 +80,10 @@ class Viseme:
         return np.array([self.open, self.spread, self.press, self.tuck], np.float64)
 
 
-REST = Viseme(0.0, 0.0, 0.0, 0.0, 0.6)
-_PAUSE = Viseme(0.0, 0.0, 0.1, 0.0, 1.2)  # punctuation: a real pause closes the mouth
+# at rest the lips meet lightly (half "pressed": a relative rig keeps a third of a smiling
+# photo's own gap there)
+REST = Viseme(0.0, 0.0, 0.45, 0.0, 0.6)
+_PAUSE = Viseme(0.0, 0.0, 0.45, 0.0, 1.2)  # punctuation: a real pause closes the mouth
 _WORD_GAP = Viseme(0.08, 0.0, 0.0, 0.0, 0.25)  # the space between words barely counts
 
 # espeak-ng's English phonemes (one symbol each; diphthongs and affricates come as two)
@@ -256,7 +258,7 @@ class MouthTrack:
         return out
 
     def _blend(self, times: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(times), 4))
+        out = np.tile(REST.vector(), (len(times), 1))
         if not len(self.centres):
             return out
         lo = bisect.bisect_left(self._centres, float(times.min()) - 1.0)
@@ -274,7 +276,7 @@ class MouthTrack:
             (times < self.centres[0] - self.halves[0]) | (times > self.end), 1.0, 0.0
         )
         total = weight.sum(1) + rest_w
-        out[:] = (weight @ self.targets[lo:hi]) / total[:, None]
+        out[:] = (weight @ self.targets[lo:hi] + rest_w[:, None] * REST.vector()) / total[:, None]
         return out
 
     def _frame_means(self, starts: np.ndarray, dt: float) -> np.ndarray:
@@ -348,8 +350,14 @@ def mouth_opening(points: np.ndarray) -> float:
 class MouthRig:
     """A face mesh (468 x 2 or 3, image pixels) ready to have its mouth moved."""
 
-    def __init__(self, mesh: np.ndarray) -> None:
+    def __init__(self, mesh: np.ndarray, *, closing: float = 1.0, relative: bool = False) -> None:
+        """``relative`` False: the gap between the lips is set absolutely (a filmed mouth's
+        own motion is replaced); True: the picture's own gap is the rest, speech opens it
+        further and only pressed lips (p b m) close it, by ``closing`` of it (a photo of an open
+        smile squeezed fully shut smears the shadows of its corners)."""
         m = np.asarray(mesh, np.float64)[:, :2]
+        self.closing = closing
+        self.relative = relative
         self.mesh = m
         right, left = m[RIGHT_EYE_OUTER], m[LEFT_EYE_OUTER]
         self.unit = float(np.linalg.norm(left - right))
@@ -386,8 +394,11 @@ class MouthRig:
         loc = self.local(pts)
         x, y = loc[:, 0], loc[:, 1]
         hw = self.half_width
-        gap = max(p[OPEN], 0.0) * MAX_GAP * (1.0 - 0.8 * max(p[PRESS], p[TUCK] * 0.5))
-        drop = gap - self.gap0  # the jaw's move (negative: closes an open mouth)
+        shut = max(p[PRESS], p[TUCK] * 0.5)
+        gap = max(p[OPEN], 0.0) * MAX_GAP * (1.0 - 0.8 * shut)
+        if self.relative:
+            gap += self.gap0 * (1.0 - min(1.0, 1.5 * shut))
+        drop = max(gap - self.gap0, -self.closing * self.gap0)  # negative: closes the mouth
         across = np.clip(np.abs(x) / hw, 0.0, 1.5)
         profile = np.sqrt(np.clip(1.0 - across**2, 0.0, 1.0))  # lips open round
         below = side > 0
