@@ -8,6 +8,8 @@ from pathlib import Path
 
 from moviola.errors import MoviolaError
 
+MAX_SCRIPT = 4_000_000  # bytes of script text read (about 60 hours of speech)
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -61,6 +63,11 @@ def _text(args) -> str:
     if args.script:
         path = Path(args.script)
         try:
+            if path.stat().st_size > MAX_SCRIPT:
+                raise MoviolaError(
+                    f"{path} is over {MAX_SCRIPT // 1_000_000} MB; split the script (about 1 MB "
+                    "of text is 15 hours of speech)"
+                )
             return path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise MoviolaError(f"cannot read script {path}: {e}") from None
