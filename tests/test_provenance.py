@@ -43,8 +43,8 @@ def home(tmp_path, monkeypatch) -> Path:
     """A fresh moviola home (so a fresh local CA), no signer from the environment."""
     folder = tmp_path / "home"
     monkeypatch.setenv("MOVIOLA_HOME", str(folder))
-    monkeypatch.delenv(provenance.CERT_ENV, raising=False)
-    monkeypatch.delenv(provenance.KEY_ENV, raising=False)
+    monkeypatch.setenv(provenance.CERT_ENV, "")  # empty: unset (and restored afterwards, as
+    monkeypatch.setenv(provenance.KEY_ENV, "")  # use_credentials() sets them in os.environ)
     return folder
 
 
@@ -136,6 +136,15 @@ def test_wav_gets_an_embedded_manifest_saying_created_by_a_model(tmp_path):
     assert created["digitalSourceType"] == provenance.TRAINED
     assert created["softwareAgent"] == AGENT and "speak" in created["description"]
     assert np.array_equal(_samples(wav), before)
+
+
+def test_made_from_a_portrait_the_portrait_is_a_placed_component(tmp_path):
+    out = _video(tmp_path / "presenter.mp4")
+    provenance.sign(out, kind="faces", tool="presenter", ingredient=PHOTO, action="created")
+    m = provenance.read(out)["manifest"]
+    assert m["valid"] and [a["action"] for a in m["actions"]] == ["c2pa.created", "c2pa.placed"]
+    assert _action(m, "c2pa.created")["digitalSourceType"] == provenance.TRAINED
+    assert m["ingredients"] == [{"title": "astronaut.jpg", "relationship": "componentOf"}]
 
 
 def test_mkv_and_webm_get_a_sidecar_bound_to_their_bytes(tmp_path):
@@ -272,7 +281,6 @@ def test_a_users_own_certificate_signs(tmp_path, home, monkeypatch):
     assert m["valid"] and m["signer"]["common_name"] == "Test Studio signer"
     assert m["trust"] == "unknown signer" and m["note"] is None  # not this machine's CA
     # the CLI's --sign-cert/--sign-key: checked, then every signing in the process uses them
-    monkeypatch.setenv(provenance.CERT_ENV, "")
     provenance.use_credentials(str(cert), str(key))
     assert os.environ[provenance.CERT_ENV] == str(cert.resolve())
     wav = _wav(tmp_path / "a.wav")

@@ -71,10 +71,9 @@ def describe(found: dict[str, Any]) -> str:
     for i in m["ingredients"]:
         lines.append(f"    from {i['title']} ({i['relationship']})")
     signer = m["signer"]
-    lines.append(
-        f"  signer: {signer.get('common_name') or '?'}, {signer.get('issuer') or '?'} "
-        f"({signer.get('alg') or '?'}{', ' + signer['time'] if signer.get('time') else ''})"
-    )
+    named = ", ".join(filter(None, (signer.get("common_name"), signer.get("issuer")))) or "?"
+    when = f", signed {signer['time']}" if signer.get("time") else ""
+    lines.append(f"  signer: {named} ({signer.get('alg') or '?'}{when})")
     if m["valid"]:
         trust = {
             "local CA": "signed by this machine's local moviola CA",
