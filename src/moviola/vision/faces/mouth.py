@@ -350,11 +350,20 @@ def mouth_opening(points: np.ndarray) -> float:
 class MouthRig:
     """A face mesh (468 x 2 or 3, image pixels) ready to have its mouth moved."""
 
-    def __init__(self, mesh: np.ndarray, *, closing: float = 1.0, relative: bool = False) -> None:
+    def __init__(
+        self,
+        mesh: np.ndarray,
+        *,
+        closing: float = 1.0,
+        relative: bool = False,
+        tris: np.ndarray | None = None,
+    ) -> None:
         """``relative`` False: the gap between the lips is set absolutely (a filmed mouth's
         own motion is replaced); True: the picture's own gap is the rest, speech opens it
         further and only pressed lips (p b m) close it, by ``closing`` of it (a photo of an open
-        smile squeezed fully shut smears the shadows of its corners)."""
+        smile squeezed fully shut smears the shadows of its corners). ``tris``: the triangles
+        of an earlier rig of the same face (the mesh's topology does not change; saves the
+        triangulation on video)."""
         m = np.asarray(mesh, np.float64)[:, :2]
         self.closing = closing
         self.relative = relative
@@ -377,7 +386,7 @@ class MouthRig:
         self.ring = np.concatenate(rings)
         self.ring_share = np.concatenate(shares)
         self.points = np.concatenate([m, self.ring])
-        self.tris = delaunay(self.points)
+        self.tris = delaunay(self.points) if tris is None else tris
         side = np.zeros(len(self.points))  # +1: moves with the lower lip, -1: with the upper
         side[_LOWER_INNER + _LOWER_OUTER] = 1.0
         side[_UPPER_INNER + _UPPER_OUTER] = -1.0
@@ -458,7 +467,9 @@ class MouthRig:
         sel = mask > 0
         region[sel] = warped[sel]
         mesh = moved[: len(self.mesh)]
-        grown = mouth_opening(mesh) - self.gap0
+        # relative: paint only where the picture's own mouth was opened further; absolute (a
+        # filmed mouth): wherever it is open, over the filmed inside the warp stretched
+        grown = mouth_opening(mesh) - (self.gap0 if self.relative else 0.02)
         if grown > 0.01:
             paint_mouth(out, mesh, grown, mouth_rgb=mouth_rgb, teeth_rgb=teeth_rgb)
         return out, mesh
@@ -481,7 +492,11 @@ def mouth_colours(image: np.ndarray, mesh: np.ndarray) -> tuple[np.ndarray, np.n
         inside = image[mask > 0][:, :3].astype(np.float64)
         if len(inside) >= 10:
             sums = inside.sum(1)
-            teeth = inside[sums >= np.percentile(sums, 90)].mean(0)
+            own = inside[sums >= np.percentile(sums, 90)].mean(0)
+            # only what looks like teeth (light, nearly grey): not a tongue, not a shadow
+            pale = (own.max() - own.min()) / max(own.max(), 1.0) < 0.3
+            if pale and own.mean() > 0.75 * teeth.mean():
+                teeth = own
     return np.array([96.0, 36.0, 40.0]) * level, teeth
 
 
@@ -520,7 +535,7 @@ def paint_mouth(
     upper = local[:11]  # 78 .. 308 along the top inner lip
     gap = float(np.linalg.norm(mesh[UPPER_LIP] - mesh[LOWER_LIP]))
     eyes = float(np.linalg.norm(mesh[RIGHT_EYE_OUTER] - mesh[LEFT_EYE_OUTER]))
-    depth = min(0.38 * gap, 0.07 * eyes)
+    depth = min(0.3 * gap, 0.06 * eyes)
     band = np.concatenate([upper, upper[::-1] + np.array([0.0, depth])])
     tmask = np.zeros_like(mask)
     cv2.fillPoly(tmask, [np.round(band * 16).astype(np.int32)], 1.0, cv2.LINE_AA, shift=4)
