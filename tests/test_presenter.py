@@ -180,3 +180,26 @@ def test_output_size() -> None:
     assert output_size(600, 800, "720p") == (540, 720, False)
     assert output_size(1000, 500, "512") == (512, 256, False)
     assert output_size(500, 500, "1280x720") == (1280, 720, True)
+
+
+def test_several_faces(tmp_path: Path) -> None:
+    """Two faces: the largest speaks unless --face-index says; the other stays still."""
+    import cv2
+
+    from moviola.generate.presenter.render import find_face
+    from moviola.media.still import read_rgb
+
+    a = read_rgb(PHOTO, "photo")
+    two = np.full((384, 768, 3), 200, np.uint8)
+    two[:, :384] = a
+    two[64:320, 448:704] = cv2.resize(a, (256, 256), interpolation=cv2.INTER_AREA)
+    mesh, index, count = find_face(two, None, "two")
+    assert (index, count) == (0, 2) and mesh[1, 0] < 384
+    mesh, index, _ = find_face(two, 1, "two")
+    assert index == 1 and mesh[1, 0] > 448
+    path = tmp_path / "two.png"
+    cv2.imwrite(str(path), cv2.cvtColor(two, cv2.COLOR_RGB2BGR))
+    out = tmp_path / "two.mp4"
+    r = moviola_cli("presenter", path, "-o", out, "--text", "Hi.", "--size", "384")
+    assert r.returncode == 0, r.stderr
+    assert "2 faces" in r.stderr and "largest" in r.stderr
