@@ -231,6 +231,10 @@ def test_gif_output_loops(tmp_path, faces):
     assert b"NETSCAPE2.0" in out.read_bytes()  # the loop extension: plays forever
     with av.open(str(out)) as c:
         assert sum(1 for _ in c.decode(video=0)) == 8
+    from moviola.media import provenance
+
+    made = provenance.read(out)  # GAN-made: signed as such
+    assert made["manifest"]["actions"][0]["digitalSourceType"].endswith("trainedAlgorithmicMedia")
 
 
 def test_upscale_through_the_effect(faces):

@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from moviola import __version__
 from moviola.errors import MoviolaError
 from moviola.generate.beats import Beats
 from moviola.generate.latentwalk.generator import GeneratorModel
@@ -250,7 +251,10 @@ class Walk:
             codec=codec,
             crf=crf,
             audio=audio,
-            metadata={"comment": self._comment()},
+            metadata={
+                "comment": self._comment(),
+                "moviola_synthetic": f"video; latentwalk; moviola {__version__}",
+            },
         )
         started = time.monotonic()
         try:
@@ -267,6 +271,9 @@ class Walk:
         finally:
             if self._upscale is not None:
                 self._upscale.close()
+        from moviola.media import provenance
+
+        provenance.sign(path, kind="video", tool="latentwalk")  # GAN-made: C2PA-signed
         elapsed = time.monotonic() - started
         if progress is not None:
             progress(Progress(p.frames, p.frames, elapsed, done=True))
