@@ -408,7 +408,8 @@ class Presenter:
             except BaseException:
                 writer.abort()
                 raise
-        notes = sign(path, "presenter", s.portrait, "created")
+        kind = "faces" if s.audio is not None else "faces and speech"
+        notes = sign(path, "presenter", s.portrait, "created", kind)
         return PresenterResult(
             output=path,
             frames=count,
@@ -429,15 +430,15 @@ def _frac(x: float) -> Fraction:
     return Fraction(x).limit_denominator(1000)
 
 
-def sign(path: Path, tool: str, ingredient: str, action: str) -> list[str]:
-    """C2PA-sign ``path`` (media/provenance.py) as synthetic faces made by ``tool``."""
+def sign(path: Path, tool: str, ingredient: str, action: str, kind: str = "faces") -> list[str]:
+    """C2PA-sign ``path`` (media/provenance.py) as synthetic ``kind`` made by ``tool``."""
     import importlib
 
     try:
         provenance = importlib.import_module("moviola.media.provenance")
     except ImportError:
         return ["not C2PA-signed: moviola.media.provenance is not installed"]
-    signed = provenance.sign(path, kind="faces", tool=tool, ingredient=ingredient, action=action)
+    signed = provenance.sign(path, kind=kind, tool=tool, ingredient=ingredient, action=action)
     return [] if signed is not None else ["not C2PA-signed: c2pa-python is not installed"]
 
 
