@@ -45,6 +45,12 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--match-steps", type=int, default=48, help="--like search budget in syntheses (48)"
     )
+    p.add_argument(
+        "--convert",
+        action="store_true",
+        help="with --like: convert the speech toward REF's tone colour with OpenVoice V2 "
+        "(upstream model: moviola models fetch openvoice-v2-converter)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=run)
 
@@ -86,6 +92,12 @@ def run(args) -> int:
     check_audio_target(out)
     if args.save_voice and not args.like:
         raise MoviolaError("--save-voice needs --like REF")
+    if args.convert and not args.like:
+        raise MoviolaError("--convert needs --like REF")
+    if args.convert:  # before the search: never fetched behind the user's back
+        from moviola.speech.voices.convert import require_converter
+
+        require_converter()
     voice = voices.get_voice(args.voice) if not args.like else None
     say = (lambda *_: None) if args.quiet else _progress
     if args.like:
@@ -102,7 +114,14 @@ def run(args) -> int:
         if args.save_voice:
             saved = voices.save_voice(args.save_voice, found.style, **found.meta())
             print(f"saved voice {args.save_voice!r} ({saved})", file=sys.stderr)
-    result = voices.speak(text, out, voice, speed=args.speed, loudness=args.loudness, progress=say)
+    convert = None
+    if args.convert:
+        from moviola.speech.voices.convert import toward
+
+        convert = toward(args.like, voice, args.speed)
+    result = voices.speak(
+        text, out, voice, speed=args.speed, loudness=args.loudness, progress=say, convert=convert
+    )
     _sign(result.path)
     print(
         f"{result.path}: {result.seconds:.1f} s of speech, {result.sentences} sentences, voice "

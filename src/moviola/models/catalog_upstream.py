@@ -10,6 +10,9 @@ and post-processing are tested on models the tests build with the same inputs an
 from __future__ import annotations
 
 from .catalog_base import F, converted
+from .openvoice import CONFIG_NAME as OPENVOICE_CONFIG
+from .openvoice import CONVERTER_ONNX as OPENVOICE_CONVERTER
+from .openvoice import TONE_COLOR_ONNX as OPENVOICE_TONE_COLOR
 from .sources import CombinedSource, HFSource, URLSource
 from .spec import Conversion, ModelSpec
 from .srvgg import ONNX_NAME
@@ -314,6 +317,60 @@ REALESR_GENERAL_X4V3 = ModelSpec(
     ),
 )
 
+# Pins: huggingface.co/myshell-ai/OpenVoiceV2, converter/checkpoint.pth (LFS sha256 9652c27e...,
+# 131 320 490 bytes) and converter/config.json (sha256 9dfff603..., 838 bytes), as the hub lists
+# them at revision f36e7edf. A second commit, fd981100, is pinned elsewhere with the same digests
+# and sizes (the converter files did not change between the two); the sha256 decides in either
+# case. Not the V1 converter (myshell-ai/OpenVoice, converter/checkpoint.pth, sha256 89ae83aa...),
+# whose config lacks zero_g. Never run on the project's machines (no internet there): the
+# conversion is tested on random weights in these shapes (tests/test_openvoice.py) and against
+# OpenVoice's own code (bench/openvoice_reference.py).
+OPENVOICE_V2_CONVERTER = ModelSpec(
+    id="openvoice-v2-converter",
+    task="voice conversion (tone colour)",
+    description=(
+        "OpenVoice V2's tone-colour converter (MyShell): a VITS-style posterior encoder, "
+        "normalising flow and HiFi-GAN generator that move speech toward another voice's tone "
+        "colour, and the extractor of that 256-d tone colour from a recording. Converted on "
+        "fetch into two ONNX graphs (tone_color.onnx, converter.onnx) run at 22.05 kHz. "
+        "speak --like REF --convert."
+    ),
+    license="MIT",
+    notes="Code and checkpoints MIT (myshell-ai/OpenVoice, myshell-ai/OpenVoiceV2). The "
+    "upstream code also adds a WavMark watermark to converted audio; moviola marks its speech "
+    "with C2PA Content Credentials and a tag instead.",
+    homepage="https://github.com/myshell-ai/OpenVoice",
+    files=[
+        F(OPENVOICE_CONVERTER, None, None),
+        F(OPENVOICE_TONE_COLOR, None, None),
+        F(OPENVOICE_CONFIG, None, None),
+    ],
+    sources=[
+        HFSource(
+            "myshell-ai/OpenVoiceV2",
+            "f36e7edfe1684461a8343844af60babc2efbb727",
+            {"checkpoint.pth": "converter/checkpoint.pth", "config.json": "converter/config.json"},
+        )
+    ],
+    conversion=Conversion(
+        inputs=[
+            F(
+                "checkpoint.pth",
+                "9652c27e92b6b2a91632590ac9962ef7ae2b712e5c5b7f4c34ec55ee2b37ab9e",
+                131320490,
+            ),
+            F(
+                "config.json",
+                "9dfff60350b8c63f2c664efd92a61b2516efb22671466960f0e5dfebd881fa47",
+                838,
+            ),
+        ],
+        func=converted("openvoice", "convert", "checkpoint.pth", "config.json"),
+        description="checkpoint -> tone_color.onnx + converter.onnx (weight norm folded)",
+        requires=("torch", "onnx", "onnxruntime"),
+    ),
+)
+
 UPSTREAM_MODELS: tuple[ModelSpec, ...] = (
     REALESR_GENERAL_X4V3,
     CLIP_VIT_B32,
@@ -323,4 +380,5 @@ UPSTREAM_MODELS: tuple[ModelSpec, ...] = (
     DDCOLOR_TINY,
     GFPGAN_14,
     MOBILESAM,
+    OPENVOICE_V2_CONVERTER,
 )

@@ -153,9 +153,12 @@ def speak(
     loudness: float | None = TARGET_LUFS,
     progress: Callable[[int, str], None] | None = None,
     style: np.ndarray | None = None,
+    convert: Callable[[np.ndarray, int], tuple[np.ndarray, int]] | None = None,
 ) -> SpokenFile:
     """Speak ``text`` into the audio file ``out`` (format by extension), sentence by sentence,
-    scaled to ``loudness`` LUFS (None: as the engine made it), tagged as synthetic speech."""
+    scaled to ``loudness`` LUFS (None: as the engine made it), tagged as synthetic speech.
+    ``convert(audio, rate) -> (audio, rate)`` is applied to each sentence before it is written
+    (``speak --convert``: :func:`.convert.toward`)."""
     from moviola import __version__
     from moviola.media.pcm import encode_mono
 
@@ -165,6 +168,8 @@ def speak(
     meter: LoudnessMeter | None = None
     with tempfile.TemporaryFile() as raw:
         for sentence, piece in pieces(text, v, speed, style):
+            if convert is not None:
+                piece.audio, piece.sample_rate = convert(piece.audio, piece.sample_rate)
             rate = piece.sample_rate
             meter = meter or LoudnessMeter(rate)
             meter.add(piece.audio)
