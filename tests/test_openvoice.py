@@ -314,3 +314,28 @@ def test_speak_convert_without_the_model_is_one_line_and_exit_2(tmp_path, monkey
     assert not out.exists()
     r = moviola_cli("speak", "hello", "--convert", "-o", out)
     assert r.returncode == 2 and "--convert needs --like" in r.stderr
+
+
+@pytest.mark.models
+@pytest.mark.slow
+def test_speak_converts_each_sentence_toward_the_reference(fetched, speech_dir, tmp_path):
+    """Kokoro's sentences through the (random-weight) converter: the file is the converter's
+    22.05 kHz audio, every sentence converted, none fetched."""
+    import wave
+
+    from moviola.speech import voices
+
+    m = fetched.parent
+    voice = voices.get_voice("alpha")
+    apply = convert.toward(speech_dir / "librivox-0870.wav", voice, model_path=m)
+    seen: list[int] = []
+
+    def counted(audio: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
+        seen.append(rate)
+        return apply(audio, rate)
+
+    out = tmp_path / "converted.wav"
+    result = voices.speak("Hello there. It works.", out, voice, loudness=None, convert=counted)
+    assert seen == [24000, 24000] and result.sentences == 2
+    with wave.open(str(out)) as w:
+        assert w.getframerate() == 22050 and w.getnframes() > 22050 * 0.5
