@@ -423,11 +423,11 @@ class MouthRig:
         dy = dy - np.where(upper & (side <= 0), 0.12 * max(drop, 0.0) * lift, 0.0)
         # corners: out for a wide mouth, in for a rounded one (the lips push forward)
         lip_zone = np.exp(-((x / (hw * 1.8)) ** 2) - (y / 0.25) ** 2)
-        widen = 0.1 * p[SPREAD] if p[SPREAD] > 0 else 0.3 * p[SPREAD]
+        widen = 0.1 * p[SPREAD] if p[SPREAD] > 0 else 0.5 * p[SPREAD]
         dx = x * widen * lip_zone
         # rounded: the opening gets taller in the middle, pressed: the lips thin
         dy = dy + np.where(side > 0, 1, np.where(side < 0, -1, 0)) * (
-            max(-p[SPREAD], 0.0) * 0.03 * profile
+            max(-p[SPREAD], 0.0) * 0.05 * profile
         )
         thin = 0.025 * p[PRESS]
         outer = np.isin(np.arange(len(pts)), _UPPER_OUTER + _LOWER_OUTER)
@@ -532,6 +532,10 @@ def paint_mouth(
     yy = np.linspace(0.0, 1.0, y1 - y0, dtype=np.float32)[:, None]
     xx = np.linspace(-1.0, 1.0, x1 - x0, dtype=np.float32)[None, :]
     fill *= (0.85 - 0.35 * np.abs(yy - 0.35) - 0.25 * xx**2)[..., None]
+    # the tongue: a lighter, redder mound low in the mouth
+    tongue = np.clip(1.0 - ((xx / 0.75) ** 2 + ((yy - 1.05) / 0.45) ** 2), 0.0, 1.0) ** 0.5
+    tongue_rgb = np.asarray(mouth_rgb, np.float32) * np.array([1.7, 1.5, 1.5], np.float32)
+    fill = fill * (1 - 0.8 * tongue[..., None]) + tongue_rgb * 0.8 * tongue[..., None]
     upper = local[:11]  # 78 .. 308 along the top inner lip
     gap = float(np.linalg.norm(mesh[UPPER_LIP] - mesh[LOWER_LIP]))
     eyes = float(np.linalg.norm(mesh[RIGHT_EYE_OUTER] - mesh[LEFT_EYE_OUTER]))
