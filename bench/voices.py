@@ -68,7 +68,7 @@ def _heard(path: Path) -> str:
     return " ".join(s.text for s in transcribe(path).segments)
 
 
-def bench_wer_speed(rows: list[str], speed_rows: list[str], out: Path) -> None:
+def bench_wer_speed(rows: list[str], speed_rows: list[str], out: Path, wer: bool) -> None:
     from moviola.speech import voices
     from moviola.speech.transcript import word_edits
 
@@ -76,12 +76,17 @@ def bench_wer_speed(rows: list[str], speed_rows: list[str], out: Path) -> None:
     ref = _words(text)
     direct = {"kokoro": _direct_kokoro, "piper": _direct_piper}
     for voice in voices.builtin_voices():
+        if not wer and voice.name not in ("alpha", "joe"):
+            continue
+        if voice.name in ("alpha", "joe"):  # warm the engine up: loading is not speaking
+            voices.synthesize("Warm up.", voice)
         result = voices.speak(text, out / f"{voice.name}.wav", voice)
-        edits = word_edits(ref, _words(_heard(result.path)))
-        rows.append(
-            f"| {voice.name} | {voice.engine} | {voice.gender or '-'} | "
-            f"{edits / len(ref):.1%} ({edits}/{len(ref)}) | {result.seconds:.1f} s |"
-        )
+        if wer:
+            edits = word_edits(ref, _words(_heard(result.path)))
+            rows.append(
+                f"| {voice.name} | {voice.engine} | {voice.gender or '-'} | "
+                f"{edits / len(ref):.1%} ({edits}/{len(ref)}) | {result.seconds:.1f} s |"
+            )
         if voice.name in ("alpha", "joe"):
             seconds, elapsed = direct[voice.engine](text)
             speed_rows.append(
@@ -110,6 +115,7 @@ def _direct_piper(text: str) -> tuple[float, float]:
 
 def bench_like(rows: list[str], steps: int, clips: list[str], out: Path) -> None:
     from moviola.media.pcm import decode_mono, encode_mono
+    from moviola.speech.voices import DEFAULT_VOICE
     from moviola.speech.voices.match import (
         HELD_OUT,
         _Scorer,
@@ -136,7 +142,7 @@ def bench_like(rows: list[str], steps: int, clips: list[str], out: Path) -> None
     candidates = {
         f"--like ({found.syntheses} syntheses, {elapsed:.0f} s)": found.style,
         f"best built-in ({found.baseline_name})": scorer.style(start[found.baseline_name]),
-        "default (alpha)": scorer.style(start["alpha"]),
+        f"default ({DEFAULT_VOICE})": scorer.style(start[DEFAULT_VOICE]),
     }
     for name, style in candidates.items():
         e = enc.embed(scorer.audio(style, HELD_OUT))
@@ -162,7 +168,7 @@ def main() -> None:
     like_rows: list[str] = []
     with tempfile.TemporaryDirectory() as d:
         if parts & {"wer", "speed"}:
-            bench_wer_speed(wer_rows, speed_rows, Path(d))
+            bench_wer_speed(wer_rows, speed_rows, Path(d), "wer" in parts)
         if "like" in parts:
             bench_like(like_rows, args.steps, ["0880"], Path(d))
             bench_like(like_rows, args.steps, ["0880", "0890", "0920"], Path(d))

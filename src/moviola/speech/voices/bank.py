@@ -33,7 +33,7 @@ _BLENDS = {  # name: ({our table name: weight}, gender, description)
     "harbor": ({"alpha": 0.5, "tebukuro": 0.5}, "female", "blend of alpha and tebukuro"),
     "ember": ({"kumo": 0.7, "nezumi": 0.3}, "male", "blend of kumo (70%) and nezumi"),
 }
-DEFAULT_VOICE = "alpha"
+DEFAULT_VOICE = "gongitsune"  # the lowest word error rate of the built-ins (bench/voices.py)
 PIPER_JOE = Voice(
     "joe",
     "piper",
