@@ -42,8 +42,6 @@ NOISE_BLOCK = 256  # frames per seeded noise block
 DEFAULT_TAU = 0.3  # OpenVoice's default noise scale
 PIECE_SECONDS = 10.0  # tone colour averaged over pieces of about this length
 MIN_SECONDS = 0.5
-MAX_REFERENCE = 60.0  # seconds of a reference recording read
-MIN_SPEECH = 2.0
 CALIBRATION = (
     "The morning light fell softly across the quiet harbor, and the boats rocked gently. "
     "Could you tell me whether the last train has already left the station tonight?"
@@ -262,32 +260,11 @@ def reference_tone_color(
 ) -> np.ndarray:
     """The tone colour of a recording's speech: its first minute decoded at the converter's
     rate, the regions the voice activity detector hears kept (at least 2 s)."""
-    from moviola.media.pcm import decode_mono
-    from moviola.speech.vad import RATE as VAD_RATE
-    from moviola.speech.vad import SpeechDetector
+    from .match import reference_speech
 
-    if not Path(path).is_file():
-        raise MoviolaError(f"no reference recording {path}")
     rate = converter(model_path).settings.rate
-    parts: list[np.ndarray] = []
-    total = 0
-    for chunk in decode_mono(path, rate):
-        parts.append(chunk)
-        total += chunk.size
-        if total >= MAX_REFERENCE * rate:
-            break
-    audio = np.concatenate(parts)[: int(MAX_REFERENCE * rate)] if parts else np.zeros(0)
-    detector = SpeechDetector()
-    low = _resample(audio, rate, VAD_RATE)
-    regions = [*detector.feed(low), *detector.finish()]
-    speech = [audio[r.start * rate // VAD_RATE : r.end * rate // VAD_RATE] for r in regions]
-    heard = sum(s.size for s in speech) / rate
-    if heard < MIN_SPEECH:
-        raise MoviolaError(
-            f"only {heard:.1f} s of speech heard in {Path(path).name}; --convert needs a "
-            f"recording of someone speaking for at least {MIN_SPEECH:.0f} s"
-        )
-    return extract_tone_color(np.concatenate(speech), rate, model_path)
+    speech = reference_speech(path, rate, why="--convert")
+    return extract_tone_color(speech, rate, model_path)
 
 
 def toward(

@@ -45,7 +45,6 @@ SEARCH_SENTENCES = (
     "Could you tell me whether the last train has already left?",
 )
 HELD_OUT = "Every evening the old man walked his dog along the river."
-_SPEECH_ONLY_WARNING = "--like needs a recording of someone speaking"
 
 
 @dataclass
@@ -70,35 +69,38 @@ class Match:
         }
 
 
-def reference_speech(path: str | os.PathLike) -> np.ndarray:
-    """The speech of a recording at 16 kHz (VAD regions joined), at least MIN_SPEECH seconds."""
+def reference_speech(path: str | os.PathLike, rate: int = RATE, why: str = "--like") -> np.ndarray:
+    """The speech of a recording at ``rate`` Hz: its first minute, the regions Silero VAD hears
+    (at 16 kHz) joined; at least MIN_SPEECH seconds of them, else one clear error."""
+    from scipy.signal import resample_poly
+
     from moviola.media.pcm import decode_mono
+    from moviola.speech.vad import RATE as VAD_RATE
     from moviola.speech.vad import SpeechDetector
 
     if not Path(path).is_file():
         raise MoviolaError(f"no reference recording {path}")
     samples: list[np.ndarray] = []
     total = 0
-    for chunk in decode_mono(path, RATE):
+    for chunk in decode_mono(path, rate):
         samples.append(chunk)
         total += chunk.size
-        if total >= MAX_REFERENCE * RATE:
+        if total >= MAX_REFERENCE * rate:
             break
-    audio = np.concatenate(samples) if samples else np.zeros(0, np.float32)
-    audio = audio[: int(MAX_REFERENCE * RATE)]
-    if audio.size < MIN_SPEECH * RATE:
+    audio = np.concatenate(samples)[: int(MAX_REFERENCE * rate)] if samples else np.zeros(0)
+    needs = f"{why} needs a recording of someone speaking for at least {MIN_SPEECH:.0f} s"
+    if audio.size < MIN_SPEECH * rate:
         raise MoviolaError(
-            f"the reference {Path(path).name} is {audio.size / RATE:.1f} s long; "
-            f"{_SPEECH_ONLY_WARNING} of at least {MIN_SPEECH:.0f} s"
+            f"the reference {Path(path).name} is {audio.size / rate:.1f} s long; {needs}"
         )
+    low = audio if rate == VAD_RATE else resample_poly(audio, VAD_RATE, rate).astype(np.float32)
     detector = SpeechDetector()
-    regions = [*detector.feed(audio), *detector.finish()]
-    speech = [audio[r.start : r.end] for r in regions]
-    heard = sum(s.size for s in speech) / RATE
+    regions = [*detector.feed(low), *detector.finish()]
+    speech = [audio[r.start * rate // VAD_RATE : r.end * rate // VAD_RATE] for r in regions]
+    heard = sum(s.size for s in speech) / rate
     if heard < MIN_SPEECH:
         raise MoviolaError(
-            f"only {heard:.1f} s of speech heard in {Path(path).name} (music or silence?); "
-            f"{_SPEECH_ONLY_WARNING} of at least {MIN_SPEECH:.0f} s"
+            f"only {heard:.1f} s of speech heard in {Path(path).name} (music or silence?); {needs}"
         )
     return np.concatenate(speech)
 
