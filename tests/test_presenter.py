@@ -203,3 +203,23 @@ def test_several_faces(tmp_path: Path) -> None:
     r = moviola_cli("presenter", path, "-o", out, "--text", "Hi.", "--size", "384")
     assert r.returncode == 0, r.stderr
     assert "2 faces" in r.stderr and "largest" in r.stderr
+
+
+def test_background_replaced(tmp_path: Path) -> None:
+    """--background: the subject's matte moves with the head over the new picture."""
+    import cv2
+
+    bg = tmp_path / "green.png"
+    cv2.imwrite(str(bg), np.full((200, 300, 3), (40, 200, 40), np.uint8))  # BGR: green
+    out = tmp_path / "bg.mp4"
+    r = moviola_cli(
+        "presenter", PHOTO, "-o", out, "--text", "Hi there.", "--size", "256",
+        "--background", bg, "--no-label",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    frames, _, _, _ = _decode(out)
+    first = frames[len(frames) // 2].astype(int)
+    sky = first[10:40, 200:250].reshape(-1, 3).mean(0)  # the photo's backdrop, top right
+    assert sky[1] > 150 and sky[0] < 100 and sky[2] < 100
+    face = first[40:70, 95:120].reshape(-1, 3).mean(0)  # the face is still the photo's
+    assert face[0] > face[1]

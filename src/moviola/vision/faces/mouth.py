@@ -533,9 +533,9 @@ def paint_mouth(
     xx = np.linspace(-1.0, 1.0, x1 - x0, dtype=np.float32)[None, :]
     fill *= (0.85 - 0.35 * np.abs(yy - 0.35) - 0.25 * xx**2)[..., None]
     # the tongue: a lighter, redder mound low in the mouth
-    tongue = np.clip(1.0 - ((xx / 0.75) ** 2 + ((yy - 1.05) / 0.45) ** 2), 0.0, 1.0) ** 0.5
-    tongue_rgb = np.asarray(mouth_rgb, np.float32) * np.array([1.7, 1.5, 1.5], np.float32)
-    fill = fill * (1 - 0.8 * tongue[..., None]) + tongue_rgb * 0.8 * tongue[..., None]
+    tongue = np.clip(1.0 - ((xx / 0.7) ** 2 + ((yy - 1.15) / 0.4) ** 2), 0.0, 1.0) ** 0.5
+    tongue_rgb = np.asarray(mouth_rgb, np.float32) * np.array([1.4, 1.2, 1.2], np.float32)
+    fill = fill * (1 - 0.6 * tongue[..., None]) + tongue_rgb * 0.6 * tongue[..., None]
     upper = local[:11]  # 78 .. 308 along the top inner lip
     gap = float(np.linalg.norm(mesh[UPPER_LIP] - mesh[LOWER_LIP]))
     eyes = float(np.linalg.norm(mesh[RIGHT_EYE_OUTER] - mesh[LEFT_EYE_OUTER]))
