@@ -108,6 +108,13 @@ def test_mouth_follows_the_speech(spoken: Path) -> None:
     assert abs(best) <= 2
     # the mouth moves: open frames and closed frames both occur
     assert np.nanmax(opening) - np.nanmin(opening) > 0.08
+    # and smoothly: measured on the picture, no frame opens or closes by more than half of a
+    # full opening (MAX_GAP eye distances)
+    from moviola.vision.faces.mouth import MAX_GAP
+
+    jumps = np.abs(np.diff(opening))
+    print(f"largest frame-to-frame change of the measured opening: {np.nanmax(jumps):.3f}")
+    assert np.nanmax(jumps) <= 0.5 * MAX_GAP
 
 
 def test_frames_change_only_round_the_head(spoken: Path) -> None:
