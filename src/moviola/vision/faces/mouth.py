@@ -336,7 +336,10 @@ _UPPER_INNER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308]
 _LOWER_INNER = [95, 88, 178, 87, 14, 317, 402, 318, 324]
 _UPPER_OUTER = [185, 40, 39, 37, 0, 267, 269, 270, 409]
 _LOWER_OUTER = [146, 91, 181, 84, 17, 314, 405, 321, 375]
-_CORNERS = [MOUTH_RIGHT, MOUTH_LEFT, 78, 308]
+# the two rings between them (MediaPipe's "semi" lip contours)
+_UPPER_SEMI = [184, 74, 73, 72, 11, 302, 303, 304, 408, 183, 42, 41, 38, 12, 268, 271, 272, 407]
+_LOWER_SEMI = [77, 90, 180, 85, 16, 315, 404, 320, 307, 96, 89, 179, 86, 15, 316, 403, 319, 325]
+_CORNERS = [MOUTH_RIGHT, MOUTH_LEFT, 78, 308, 76, 306, 62, 292]
 CHIN = 152
 RINGS = ((1.2, 1.0), (1.45, 0.5), (1.9, 0.0))  # rings round the face: scale, share of the field
 
@@ -388,8 +391,8 @@ class MouthRig:
         self.points = np.concatenate([m, self.ring])
         self.tris = delaunay(self.points) if tris is None else tris
         side = np.zeros(len(self.points))  # +1: moves with the lower lip, -1: with the upper
-        side[_LOWER_INNER + _LOWER_OUTER] = 1.0
-        side[_UPPER_INNER + _UPPER_OUTER] = -1.0
+        side[_LOWER_INNER + _LOWER_OUTER + _LOWER_SEMI] = 1.0
+        side[_UPPER_INNER + _UPPER_OUTER + _UPPER_SEMI] = -1.0
         side[_CORNERS] = 0.0
         self.side = side
 
