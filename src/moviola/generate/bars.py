@@ -29,7 +29,7 @@ from moviola.generate.beats import RATE, Beats, OnsetEnvelope
 from moviola.media.pcm import decode_mono
 
 #: Mel bands whose centre lies under this frequency (Hz) make the low-frequency envelope.
-LOW_HZ = 200.0
+LOW_HZ = 120.0
 #: Seconds either side of a beat searched for its onset peak.
 WINDOW = 0.05
 #: Weight of the full-band onset strength beside the low-frequency one.
