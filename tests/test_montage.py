@@ -165,3 +165,31 @@ def test_bad_input_is_one_line(media, tmp_path) -> None:
     assert not (tmp_path / "x.mp4").exists()
     with pytest.raises(MoviolaError, match="no audio stream"):
         montage.render([media["a"]], media["b"], tmp_path / "y.mp4")  # silent
+
+
+def test_long_shots_take_turns_in_pieces() -> None:
+    times = [Fraction(i, 25) for i in range(250)]
+    clip = montage.Clip("x.mp4", RATE, 64, 36, times, np.zeros(250), [(0, 249)])
+    assert montage.pieces(clip, Fraction(4)) == [(0, 0, 124), (0, 125, 249)]
+    clip.shots = [(0, 99)]
+    assert montage.pieces(clip, Fraction(4)) == [(0, 0, 99)]
+
+
+def test_command_size_fps_length(media, tmp_path) -> None:
+    out = tmp_path / "small.mp4"
+    r = moviola_cli(
+        "montage", media["a"], media["b"], "--music", media["music"], "-o", out,
+        "--cuts", "bar", "--size", "200x200", "--fps", "30", "--length", "4", "--json",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    import json
+
+    result = json.loads(r.stdout)
+    assert (result["frames"], result["width"], result["height"]) == (120, 200, 200)
+    assert result["rate"] == "30/1" and result["bar_phase"] == DOWNBEAT
+    for c, t in zip(result["cuts"], result["cut_times"], strict=True):
+        assert abs(c / 30 - t) <= 0.5 / 30 + 1e-6
+    with av.open(str(out)) as c:
+        image = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    assert image[:30].max() < 30 and image[-30:].max() < 30  # letterboxed: 160x96 in 200x200
+    assert image[80:120].mean() > 20

@@ -12,13 +12,14 @@ becomes the soundtrack.
    exact Fraction). A cut at music time ``t`` lands on output frame ``floor(t * fps + 1/2)``:
    the frame whose start is nearest the beat (never more than half a frame away). Segment
    ``k`` fills output frames ``c_k .. c_{k+1} - 1``; cuts that round to the same frame merge.
-4. **Segment choice.** The clips take turns (seeded order), and within each clip its shots
-   in a seeded order; a segment takes the next shot at least as long as itself (the shot
-   before it is skipped when another fits), and from it the most active stretch of the
-   segment's length (the largest sum of activity inside it). Every shot is used once before
-   any is used again; a shot used again gives a stretch that overlaps none it gave before,
-   when one fits. A stretch never crosses a shot boundary: when no shot is as long as a
-   segment, the longest one is shown from its start and its last frame held.
+4. **Segment choice.** Shots longer than :data:`PIECE` s (or twice the longest segment) are
+   cut into equal pieces; the clips take turns (seeded order), and within each clip its
+   shots (pieces) in a seeded order. A segment takes the next one at least as long as itself
+   (the one before it is skipped when another fits), and from it the most active stretch of
+   the segment's length (the largest sum of activity inside it). Every piece is used once
+   before any is used again; one used again gives a stretch that overlaps none it gave
+   before, when one fits. A stretch never crosses a shot boundary: when no shot is as long as
+   a segment, the longest one is shown from its start and its last frame held.
 5. **Rendering, streamed.** Output frame ``j`` of segment ``k`` shows the source frame on
    screen at ``s_k + (j - c_k) / fps`` (``s_k``: the time of the stretch's first frame), i.e.
    the last decoded frame whose time is not after it. Each stretch is decoded on its own
@@ -51,6 +52,8 @@ CUTS = ("beat", "bar")
 FALLBACK_BPM = 120.0
 FADE, FADE_STEPS = Fraction(3, 4), 15
 THUMB = (64, 36)
+#: Seconds: shots longer than this take turns in pieces (at least twice the longest segment).
+PIECE = Fraction(4)
 
 
 # --- the music -----------------------------------------------------------------------------------
@@ -193,6 +196,7 @@ class Stretch:
     first: int  # frame number in the clip
     start: Fraction  # its time
     frames: int  # output frames it fills
+    limit: int  # the last frame it may show (its shot's or piece's last)
     held: bool = False  # the shot is shorter: its last frame is held
 
 
@@ -211,28 +215,42 @@ def _windows(clip: Clip, first: int, last: int, length: Fraction) -> list[tuple[
     return out
 
 
+def pieces(clip: Clip, piece: Fraction) -> list[tuple[int, int, int]]:
+    """(shot, first, last) of the clip's shots, those longer than ``piece`` seconds cut into
+    equal pieces of at least ``piece`` s: the units that take turns."""
+    out = []
+    for k, (first, last) in enumerate(clip.shots):
+        count = max(1, int((clip.end_of(last) - clip.times[first]) / piece))
+        n = last - first + 1
+        edges = [first + (i * n) // count for i in range(count + 1)]
+        out += [(k, a, b - 1) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+    return out
+
+
 @dataclass
 class _Chooser:
     clips: list[Clip]
     rng: np.random.Generator
-    queue: list[tuple[int, int]] = field(default_factory=list)  # (clip, shot) left this round
+    piece: Fraction
+    units: list[list[tuple[int, int, int]]] = field(default_factory=list)  # per clip
+    queue: list[tuple[int, int]] = field(default_factory=list)  # (clip, unit) left this round
     used: dict[tuple[int, int], list[tuple[Fraction, Fraction]]] = field(default_factory=dict)
     last: tuple[int, int] | None = None
 
+    def __post_init__(self) -> None:
+        self.units = [pieces(c, self.piece) for c in self.clips]
+
     def _round(self) -> list[tuple[int, int]]:
-        orders = [
-            [(c, s) for s in self.rng.permutation(len(clip.shots))]
-            for c, clip in enumerate(self.clips)
-        ]
-        turn = self.rng.permutation(len(self.clips))
+        orders = [[int(u) for u in self.rng.permutation(len(units))] for units in self.units]
+        turn = [int(c) for c in self.rng.permutation(len(self.clips))]
         out = []
         for k in range(max(len(o) for o in orders)):
-            out += [(c, int(orders[c][k][1])) for c in turn if k < len(orders[c])]
+            out += [(c, orders[c][k]) for c in turn if k < len(orders[c])]
         return out
 
     def _span(self, key: tuple[int, int]) -> Fraction:
         clip = self.clips[key[0]]
-        first, last = clip.shots[key[1]]
+        _, first, last = self.units[key[0]][key[1]]
         return clip.end_of(last) - clip.times[first]
 
     def _pick(self, length: Fraction) -> tuple[int, int] | None:
@@ -247,19 +265,19 @@ class _Chooser:
         if key is None:
             self.queue = self._round()
             key = self._pick(length)
-        if key is None:  # no shot is as long as the segment: the longest, its last frame held
+        if key is None:  # no unit is as long as the segment: the longest, its last frame held
             key = max(
-                ((c, s) for c, clip in enumerate(self.clips) for s in range(len(clip.shots))),
+                ((c, u) for c, units in enumerate(self.units) for u in range(len(units))),
                 key=self._span,
             )
             clip = self.clips[key[0]]
-            first = clip.shots[key[1]][0]
+            shot, first, last = self.units[key[0]][key[1]]
             self.last = key
-            return Stretch(int(key[0]), int(key[1]), first, clip.times[first], frames, held=True)
+            return Stretch(key[0], shot, first, clip.times[first], frames, last, held=True)
         self.queue.remove(key)
         self.last = key
         clip = self.clips[key[0]]
-        first, last = clip.shots[key[1]]
+        shot, first, last = self.units[key[0]][key[1]]
         windows = _windows(clip, first, last, length)
         taken = self.used.setdefault(key, [])
         free = [
@@ -269,14 +287,16 @@ class _Chooser:
         ]
         start, _ = max(free or windows, key=lambda w: w[1])
         taken.append((clip.times[start], clip.times[start] + length))
-        return Stretch(int(key[0]), int(key[1]), start, clip.times[start], frames)
+        return Stretch(key[0], shot, start, clip.times[start], frames, last)
 
 
 def choose_stretches(
     clips: list[Clip], segments: Sequence[int], fps: Fraction, seed: int = 0
 ) -> list[Stretch]:
-    """A stretch for each segment (its length in output frames): see the module notes, 4."""
-    chooser = _Chooser(clips, np.random.default_rng(seed))
+    """A stretch for each segment (its length in output frames): see the module notes, 4.
+    Shots longer than :data:`PIECE` s (or twice the longest segment) take turns in pieces."""
+    longest = Fraction(max(segments, default=1)) / fps
+    chooser = _Chooser(clips, np.random.default_rng(seed), max(PIECE, 2 * longest))
     return [chooser.take(n, fps) for n in segments]
 
 
@@ -298,8 +318,9 @@ def stretch_frames(clip: Clip, stretch: Stretch, fps: Fraction):
     notes, 5)."""
     from moviola.media.reader import VideoReader
 
-    shot_end = clip.end_of(clip.shots[stretch.shot][1])
-    end = min(shot_end, stretch.start + Fraction(stretch.frames) / fps + 2 / clip.rate)
+    end = min(
+        clip.end_of(stretch.limit), stretch.start + Fraction(stretch.frames) / fps + 2 / clip.rate
+    )
     shown = None
     with VideoReader(clip.path, start=stretch.start, end=end, alpha=False) as reader:
         frames = iter(reader)
