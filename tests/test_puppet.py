@@ -117,7 +117,7 @@ def test_drive_mesh_is_identity_at_rest_and_follows_a_3d_turn(photo_mesh):
 
 
 def test_puppet_follows_the_driver(outputs, driver, photo, photo_mesh):
-    from moviola.effects.puppet import mouth_opening
+    from moviola.vision.faces.mouth import mouth_opening
 
     labelled, plain = outputs
     frames, times = _decode(plain)

@@ -39,12 +39,8 @@ from moviola.media.still import read_rgb
 from moviola.pipeline import Effect, Param, parse_path, register
 from moviola.vision.faces import (
     FACE_OVAL,
-    LEFT_EYE_OUTER,
     LIPS_INNER,
-    LOWER_LIP,
-    RIGHT_EYE_OUTER,
     STABLE_POINTS,
-    UPPER_LIP,
     FaceTracker,
     OneEuroFilter,
     largest,
@@ -52,6 +48,7 @@ from moviola.vision.faces import (
     synthetic_tags,
     umeyama,
 )
+from moviola.vision.faces.mouth import mouth_opening
 from moviola.vision.meshwarp import delaunay, draw_label, triangle_affines
 
 LABEL_TEXT = "SYNTHETIC FACE - moviola puppet"
@@ -143,12 +140,6 @@ def drive_mesh(
     p_in_d = ((p - t_a) @ r_a) / s_a  # the portrait in the driver's reference frame
     moved = s * (p_in_d + expression * expr) @ r.T + t
     return s_a * moved @ r_a.T + t_a
-
-
-def mouth_opening(points: np.ndarray) -> float:
-    """Gap between the inner lips (13 - 14) over the eye-corner distance (33 - 263)."""
-    eyes = np.linalg.norm(points[RIGHT_EYE_OUTER, :2] - points[LEFT_EYE_OUTER, :2])
-    return float(np.linalg.norm(points[UPPER_LIP, :2] - points[LOWER_LIP, :2]) / max(eyes, 1e-9))
 
 
 @register
