@@ -13,8 +13,8 @@ becomes the soundtrack.
    the frame whose start is nearest the beat (never more than half a frame away). Segment
    ``k`` fills output frames ``c_k .. c_{k+1} - 1``; cuts that round to the same frame merge.
 4. **Segment choice.** Shots longer than :data:`PIECE` s (or twice the longest segment) are
-   cut into equal pieces; the clips take turns (seeded order), and within each clip its
-   shots (pieces) in a seeded order. A segment takes the next one at least as long as itself
+   cut into equal pieces; each clip's shots (pieces) in a seeded order, the clips' spread
+   evenly over each round (a clip with twice the pieces comes twice as often). A segment takes the next one at least as long as itself
    (the one before it is skipped when another fits), and from it the most active stretch of
    the segment's length (the largest sum of activity inside it). Every piece is used once
    before any is used again; one used again gives a stretch that overlaps none it gave
@@ -241,12 +241,14 @@ class _Chooser:
         self.units = [pieces(c, self.piece) for c in self.clips]
 
     def _round(self) -> list[tuple[int, int]]:
-        orders = [[int(u) for u in self.rng.permutation(len(units))] for units in self.units]
-        turn = [int(c) for c in self.rng.permutation(len(self.clips))]
-        out = []
-        for k in range(max(len(o) for o in orders)):
-            out += [(c, orders[c][k]) for c in turn if k < len(orders[c])]
-        return out
+        """Every unit once: each clip's in a seeded order, the clips' spread evenly over the
+        round (a clip with twice the units comes twice as often)."""
+        placed = []
+        for c, units in enumerate(self.units):
+            phase = float(self.rng.random())
+            for k, u in enumerate(self.rng.permutation(len(units))):
+                placed.append(((k + phase) / len(units), c, int(u)))
+        return [(c, u) for _, c, u in sorted(placed)]
 
     def _span(self, key: tuple[int, int]) -> Fraction:
         clip = self.clips[key[0]]
