@@ -11,7 +11,8 @@ montage    ``moviola montage`` on the real samples (Megamind.avi first, so the o
            640x360, with ``--cuts beat`` and ``--cuts bar``. Cut accuracy: the planned cut
            frames against the beat (bar) times, and the cuts the fast shot detector finds in
            the output (detect_shots): the share within one frame of a beat (bar) line, and the
-           share of planned cuts it finds. Speed: render frames per second (decode, letterbox,
+           share of planned cuts it finds (by kind: between clips, between two shots of a
+           clip, within one shot). Speed: render frames per second (decode, letterbox,
            H.264 encode) and the whole command's times real time.
 pictures   bench/out/montage/: output frames just before and at the first cuts (PNG strips).
 
@@ -113,7 +114,25 @@ def run_montage() -> None:
             f"{np.mean(near) * 100:.0f}% of {len(detected)} | {found}/{len(r.cuts)} | "
             f"{r.speed:.1f} | {r.length / whole:.2f}x ({whole:.1f} s, analysis {r.analysis:.1f} s) |"
         )
-        print(f"  (beat/bar lines vs the track's true ones: max error {lines_ok * 1000:.1f} ms)")
+        kinds: dict[str, list[int]] = {}
+        for k, c in enumerate(r.cuts):
+            a, b = r.stretches[k], r.stretches[k + 1]
+            kind = (
+                "between clips"
+                if a.clip != b.clip
+                else "within a clip, another shot"
+                if a.shot != b.shot
+                else "within one shot (a jump)"
+            )
+            kinds.setdefault(kind, [0, 0])
+            kinds[kind][0] += 1
+            kinds[kind][1] += c in detected
+        print(f"  (beat/bar lines vs the track's true ones: max error {lines_ok * 1000:.1f} ms;")
+        print(
+            "   cuts found by kind: "
+            + ", ".join(f"{k} {f}/{n}" for k, (n, f) in kinds.items())
+            + ")"
+        )
         _strip(out, r.cuts, f"cuts-{cuts}.png")
     print()
 
