@@ -166,12 +166,15 @@ def analyse_clip(path: str | os.PathLike) -> Clip:
     times: list[Fraction] = []
     activity: list[float] = []
     prev = None
+    size = (0, 0)
     with VideoReader(path, alpha=False) as reader:
         rate = reader.video.rate
         for frame in reader:
             grey = cv2.cvtColor(
                 cv2.resize(frame.image, THUMB, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY
             ).astype(np.float32)
+            if prev is None:
+                size = (frame.width, frame.height)  # after rotation
             activity.append(0.0 if prev is None else float(np.abs(grey - prev).mean()))
             prev = grey
             times.append(frame.time)
@@ -185,8 +188,7 @@ def analyse_clip(path: str | os.PathLike) -> Clip:
         last = min(n - 1, s.end_frame)
         if last >= first:
             usable.append((first, last))
-    v = info.video[0]
-    return Clip(str(path), rate, v.width, v.height, times, np.asarray(activity), usable)
+    return Clip(str(path), rate, size[0], size[1], times, np.asarray(activity), usable)
 
 
 @dataclass(frozen=True)
