@@ -27,6 +27,8 @@ SECTIONS = [
     ("faces.md", "## Face tracking"),
     ("faces.md", "## Puppet speed"),
     ("engines.md", "## Ray engine: 1 vs 2 workers"),
+    ("presenter.md", "## Presenter and lipsync: speed and mouth sync"),
+    ("montage.md", "## Montage and downbeats: figures"),
 ]
 
 

@@ -39,7 +39,7 @@ def downbeats() -> None:
     from moviola.generate.beats import detect_beats
     from moviola.media.pcm import encode_mono
 
-    print("## downbeats: synthetic drum tracks, 12 s, known downbeat")
+    print("# downbeats: synthetic drum tracks, 12 s, known downbeat")
     print("| track | BPM | tracks right (of 4 phases) | mean confidence |")
     print("|---|---|---|---|")
     total = right_all = 0
@@ -91,7 +91,7 @@ def run_montage() -> None:
         sys.exit(f"missing {missing}: run `make samples`")
     x, beats, downs = drum_track(24.0, 128.0, first=0.37, downbeat=1, backbeat=True)
     music = encode_mono(OUT / "music.wav", [x], 44100)
-    print("## montage: Megamind.avi vtest.avi tree.avi, 24 s drum track at 128 BPM, 640x360")
+    print("# montage: Megamind.avi vtest.avi tree.avi, 24 s drum track at 128 BPM, 640x360")
     print("| --cuts | frames (fps) | cuts | planned within 1 frame / max error | "
           "detected within 1 frame | planned found | render fps | whole command, x real time |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|")
