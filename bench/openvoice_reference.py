@@ -42,34 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from moviola.models import openvoice  # noqa: E402
 from moviola.speech.voices import convert  # noqa: E402
 
-# converter/config.json of myshell-ai/OpenVoiceV2 (838 bytes, sha256 9dfff603...)
-CONFIG = {
-    "_version_": "v2",
-    "data": {
-        "sampling_rate": 22050,
-        "filter_length": 1024,
-        "hop_length": 256,
-        "win_length": 1024,
-        "n_speakers": 0,
-    },
-    "model": {
-        "zero_g": True,
-        "inter_channels": 192,
-        "hidden_channels": 192,
-        "filter_channels": 768,
-        "n_heads": 2,
-        "n_layers": 6,
-        "kernel_size": 3,
-        "p_dropout": 0.1,
-        "resblock": "1",
-        "resblock_kernel_sizes": [3, 7, 11],
-        "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
-        "upsample_rates": [8, 8, 2, 2],
-        "upsample_initial_channel": 512,
-        "upsample_kernel_sizes": [16, 16, 4, 4],
-        "gin_channels": 256,
-    },
-}
+CONFIG = openvoice.V2_CONFIG
 
 
 def reference(folder: Path):

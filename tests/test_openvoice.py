@@ -27,34 +27,7 @@ from tests.helpers import moviola_cli
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-# converter/config.json of myshell-ai/OpenVoiceV2 (838 bytes, sha256 9dfff603...)
-V2_CONFIG = {
-    "_version_": "v2",
-    "data": {
-        "sampling_rate": 22050,
-        "filter_length": 1024,
-        "hop_length": 256,
-        "win_length": 1024,
-        "n_speakers": 0,
-    },
-    "model": {
-        "zero_g": True,
-        "inter_channels": 192,
-        "hidden_channels": 192,
-        "filter_channels": 768,
-        "n_heads": 2,
-        "n_layers": 6,
-        "kernel_size": 3,
-        "p_dropout": 0.1,
-        "resblock": "1",
-        "resblock_kernel_sizes": [3, 7, 11],
-        "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
-        "upsample_rates": [8, 8, 2, 2],
-        "upsample_initial_channel": 512,
-        "upsample_kernel_sizes": [16, 16, 4, 4],
-        "gin_channels": 256,
-    },
-}
+V2_CONFIG = openvoice.V2_CONFIG
 # the same structure, narrow (fast): the STFT, the upsampling and the embeddings stay V2's
 SMALL_CONFIG = json.loads(json.dumps(V2_CONFIG))
 SMALL_CONFIG["model"].update(
