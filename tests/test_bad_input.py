@@ -3,6 +3,7 @@ the input untouched."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -177,7 +178,7 @@ def test_unwritable_output_folder_as_root_too(clips, tmp_path, monkeypatch):
 )
 def test_ctrl_c_and_termination_leave_no_output(tmp_path, sig, code):
     src = tmp_path / "long.mp4"
-    synth.make_clip(src, width=640, height=480, duration=20, flashes=())
+    synth.make_clip(src, width=640, height=480, duration=30, flashes=())
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     exe = Path(sys.executable).parent / "moviola"
@@ -197,9 +198,14 @@ def test_ctrl_c_and_termination_leave_no_output(tmp_path, sig, code):
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.time() + 30
-    while not any(out_dir.iterdir()) and time.time() < deadline:
-        time.sleep(0.05)  # wait until the temporary output exists: the run is under way
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        # wait until the temporary output holds encoded frames: the run is well under way
+        with contextlib.suppress(FileNotFoundError):  # renamed meanwhile: the run ended
+            if any(f.stat().st_size > 0 for f in out_dir.iterdir()):
+                break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
     time.sleep(0.3)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
