@@ -197,6 +197,9 @@ def test_ctrl_c_and_termination_leave_no_output(tmp_path, sig, code):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: an earlier test's native library (in the same pytest process) may
+        # leave SIGINT ignored at the OS level, and an ignored SIGINT is inherited across exec
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 60
     while time.time() < deadline and proc.poll() is None:
