@@ -251,3 +251,15 @@ def effect_values(args, cls: type[Effect]) -> dict:
         for p in cls.params
         if getattr(args, f"p_{p.name}") is not None
     }
+
+
+def video_summary(result: Any) -> dict[str, Any]:
+    """The fields every made-video result reports in --json (latentwalk, montage): output path,
+    frames, size and the exact frame rate."""
+    return {
+        "output": str(result.output),
+        "frames": result.frames,
+        "width": result.width,
+        "height": result.height,
+        "rate": f"{result.fps.numerator}/{result.fps.denominator}",
+    }

@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from moviola.commands._shared import bounded
+from moviola.commands._shared import bounded, video_summary
 from moviola.errors import MoviolaError
 
 
@@ -177,11 +177,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             json.dumps(
                 {
-                    "output": str(result.output),
-                    "frames": result.frames,
-                    "width": result.width,
-                    "height": result.height,
-                    "rate": f"{result.fps.numerator}/{result.fps.denominator}",
+                    **video_summary(result),
                     "seconds": round(result.seconds, 3),
                     "fps": round(result.speed, 2),
                     "keyframes": result.keyframes,

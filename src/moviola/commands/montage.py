@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 
-from moviola.commands._shared import bounded
+from moviola.commands._shared import bounded, video_summary
 
 
 def add_parser(sub) -> None:
@@ -73,11 +73,7 @@ def run(args: argparse.Namespace) -> int:
         print(
             json.dumps(
                 {
-                    "output": str(result.output),
-                    "frames": result.frames,
-                    "width": result.width,
-                    "height": result.height,
-                    "rate": f"{result.fps.numerator}/{result.fps.denominator}",
+                    **video_summary(result),
                     "seconds": round(result.length, 3),
                     "bpm": round(result.bpm, 2),
                     "fallback_grid": result.fallback,

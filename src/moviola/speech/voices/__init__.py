@@ -82,8 +82,7 @@ def pieces(
         if not piece.audio.size:
             continue
         said = True
-        pause = PARAGRAPH_PAUSE if sentence.paragraph_end else SENTENCE_PAUSE
-        silence = np.zeros(int(round(pause * piece.sample_rate)), np.float32)
+        silence = np.zeros(int(round(_pause(sentence) * piece.sample_rate)), np.float32)
         piece.audio = np.concatenate([piece.audio, silence])
         yield sentence, piece
     if not said:
