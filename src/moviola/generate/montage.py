@@ -142,6 +142,8 @@ class Clip:
     times: list[Fraction]  # every frame's time
     activity: np.ndarray  # change into each frame (0 for the first)
     shots: list[tuple[int, int]]  # first and last frame of each usable shot (inclusive)
+    brightness: np.ndarray = field(default_factory=lambda: np.zeros(0))  # mean grey, 0..1
+    cuts: list[int] = field(default_factory=list)  # first frame of each shot begun by a hard cut
 
     @property
     def duration(self) -> Fraction:
@@ -165,6 +167,7 @@ def analyse_clip(path: str | os.PathLike) -> Clip:
         raise MoviolaError(f"{path} has no video stream: montage clips must be videos")
     times: list[Fraction] = []
     activity: list[float] = []
+    brightness: list[float] = []
     prev = None
     size = (0, 0)
     with VideoReader(path, alpha=False) as reader:
@@ -176,6 +179,7 @@ def analyse_clip(path: str | os.PathLike) -> Clip:
             if prev is None:
                 size = (frame.width, frame.height)  # after rotation
             activity.append(0.0 if prev is None else float(np.abs(grey - prev).mean()))
+            brightness.append(float(grey.mean()) / 255)
             prev = grey
             times.append(frame.time)
     if not times:
@@ -188,7 +192,18 @@ def analyse_clip(path: str | os.PathLike) -> Clip:
         last = min(n - 1, s.end_frame)
         if last >= first:
             usable.append((first, last))
-    return Clip(str(path), rate, size[0], size[1], times, np.asarray(activity), usable)
+    cuts = [s.start_frame for s in shots if s.transition == "cut" and 0 < s.start_frame < n]
+    return Clip(
+        str(path),
+        rate,
+        size[0],
+        size[1],
+        times,
+        np.asarray(activity),
+        usable,
+        np.asarray(brightness),
+        cuts,
+    )
 
 
 @dataclass(frozen=True)

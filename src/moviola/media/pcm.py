@@ -28,6 +28,15 @@ def decode_mono(
     Packets that fail to decode are skipped (a damaged stretch becomes a gap, not an error).
     The chunks start at the stream's first decoded sample.
     """
+    for chunk in decode_pcm(path, rate, stream_index):
+        yield chunk.reshape(-1)
+
+
+def decode_pcm(
+    path: str | os.PathLike, rate: int, stream_index: int | None = None, channels: int = 1
+) -> Iterator[np.ndarray]:
+    """As :func:`decode_mono`, with ``channels`` (1 or 2): float32 chunks shaped (samples,
+    channels)."""
     import av
     from av.error import FFmpegError
 
@@ -40,7 +49,8 @@ def decode_mono(
         if not streams:
             raise MoviolaError(f"{path} has no audio stream")
         stream = streams[0] if stream_index is None else container.streams[stream_index]
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        layout = "mono" if channels == 1 else "stereo"
+        resampler = av.AudioResampler(format="flt", layout=layout, rate=rate)
         for packet in container.demux(stream):
             try:
                 frames = packet.decode()
@@ -49,9 +59,9 @@ def decode_mono(
             for frame in frames:
                 # an audio stream's packets decode to audio frames (the stubs say any frame)
                 for out in resampler.resample(cast(av.AudioFrame, frame)):
-                    yield out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                    yield out.to_ndarray().reshape(-1, channels).astype(np.float32, copy=False)
         for out in resampler.resample(None):
-            yield out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+            yield out.to_ndarray().reshape(-1, channels).astype(np.float32, copy=False)
     finally:
         container.close()
 
@@ -70,6 +80,17 @@ def encode_mono(
     """Write mono float32 chunks (-1..1) at ``rate`` Hz as an audio file whose format follows
     the extension (WAV 16-bit, FLAC, MP3, M4A/AAC, Ogg/Opus, MKA...), streamed, atomically,
     with ``metadata`` as container tags."""
+    return encode_pcm(target, chunks, rate, metadata)
+
+
+def encode_pcm(
+    target: str | os.PathLike,
+    chunks: Iterable[np.ndarray],
+    rate: int,
+    metadata: dict[str, str] | None = None,
+    channels: int = 1,
+) -> Path:
+    """As :func:`encode_mono`, for ``channels`` 1 or 2 (chunks shaped (samples, channels))."""
     import av
     from av.error import FFmpegError
 
@@ -82,8 +103,9 @@ def encode_mono(
             out.metadata.update(metadata or {})
             codec = _AUDIO_CODECS.get(suffix) or out.default_audio_codec
             out_rate = 48000 if codec in ("libopus", "opus") else rate
-            stream = cast(av.AudioStream, out.add_stream(codec, rate=out_rate, layout="mono"))
-            resampler = av.AudioResampler(format=stream.format, layout="mono", rate=out_rate)
+            layout = "mono" if channels == 1 else "stereo"
+            stream = cast(av.AudioStream, out.add_stream(codec, rate=out_rate, layout=layout))
+            resampler = av.AudioResampler(format=stream.format, layout=layout, rate=out_rate)
             pts = 0
             for chunk in itertools.chain(chunks, [None]):
                 if chunk is None:
@@ -92,9 +114,9 @@ def encode_mono(
                     samples = np.clip(np.asarray(chunk, np.float32).reshape(1, -1), -1, 1)
                     if not samples.size:
                         continue
-                    frame = av.AudioFrame.from_ndarray(samples, format="flt", layout="mono")
+                    frame = av.AudioFrame.from_ndarray(samples, format="flt", layout=layout)
                     frame.sample_rate, frame.pts = rate, pts
-                    pts += samples.shape[1]
+                    pts += samples.shape[1] // channels
                     frames = resampler.resample(frame)
                 for f in frames:
                     out.mux(stream.encode(f))
