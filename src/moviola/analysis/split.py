@@ -28,7 +28,6 @@ import av.error
 from moviola.analysis.export import check_shots
 from moviola.analysis.model import Shot, ShotList
 from moviola.analysis.stream_copy import (
-    VIDEO_COPYABLE,
     FrameTable,
     copy_part,
     copy_range,
@@ -40,6 +39,7 @@ from moviola.media.audio import COPYABLE, AudioSource
 from moviola.media.frame import Frame
 from moviola.media.probe import probe
 from moviola.media.reader import VideoReader
+from moviola.media.remux import VIDEO_COPYABLE
 from moviola.media.timeline import Timeline
 from moviola.media.writer import VideoWriter, resolve_target
 

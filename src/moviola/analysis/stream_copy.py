@@ -22,15 +22,6 @@ from moviola.errors import MoviolaError
 from moviola.media.probe import open_input
 from moviola.media.writer import resolve_target
 
-# Video codecs each container takes by stream copy (others are re-encoded).
-VIDEO_COPYABLE = {
-    "mp4": {"h264", "hevc", "av1", "vp9", "mpeg4", "mpeg2video", "mjpeg"},
-    "mov": {"h264", "hevc", "prores", "mpeg4", "mpeg2video", "mjpeg", "png", "dnxhd"},
-    "matroska": None,
-    "webm": {"vp8", "vp9", "av1"},
-    "avi": {"mpeg4", "h264", "mjpeg", "ffv1", "msmpeg4v3", "mpeg2video"},
-}
-
 
 @dataclass
 class FrameTable:

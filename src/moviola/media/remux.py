@@ -4,7 +4,7 @@ picture loses nothing and a long edit takes seconds, not a re-encode.
 
 Packets are interleaved by time (the audio encoded just ahead of the video it goes with), so
 memory holds a few packets. Where the output container cannot take the video's codec by copy
-(:data:`moviola.analysis.stream_copy.VIDEO_COPYABLE`), :func:`can_copy` says so and the caller
+(:data:`VIDEO_COPYABLE`, shared with ``moviola split``), :func:`can_copy` says so and the caller
 re-encodes through the normal pipeline instead.
 """
 
@@ -23,6 +23,14 @@ from moviola.media.audio import ENCODE
 from moviola.media.formats import resolve_target
 from moviola.media.probe import open_input
 
+# Video codecs each container takes by stream copy (others are re-encoded).
+VIDEO_COPYABLE = {
+    "mp4": {"h264", "hevc", "av1", "vp9", "mpeg4", "mpeg2video", "mjpeg"},
+    "mov": {"h264", "hevc", "prores", "mpeg4", "mpeg2video", "mjpeg", "png", "dnxhd"},
+    "matroska": None,
+    "webm": {"vp8", "vp9", "av1"},
+    "avi": {"mpeg4", "h264", "mjpeg", "ffv1", "msmpeg4v3", "mpeg2video"},
+}
 SUBTITLES_COPYABLE = {
     "mp4": {"mov_text"},
     "mov": {"mov_text"},
@@ -33,8 +41,6 @@ SUBTITLES_COPYABLE = {
 
 def can_copy(video: str | os.PathLike, output: str | os.PathLike) -> bool:
     """Whether ``output``'s container takes ``video``'s picture by stream copy."""
-    from moviola.analysis.stream_copy import VIDEO_COPYABLE
-
     muxer = resolve_target(output).muxer
     with open_input(video) as container:
         if not container.streams.video:
