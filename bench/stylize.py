@@ -21,8 +21,13 @@ Frames for docs/stylize/ (--frames-dir): Megamind.avi's first shot, keyframe at 
 carried to frame 96 (3.5 s), ours beside per-frame synthesis; a style image applied to vtest;
 the filters on one frame.
 
+Vintage (--parts vintage): the CycleGAN filter's flicker on three
+real clips, per frame against statistics shared over the shot, with and without flow blending,
+beside patch synthesis from a style image; a contact sheet (--sheet).
+
     .venv/bin/python bench/stylize.py [--frames 30] [--write docs/stylize.md]
-                                      [--frames-dir docs/stylize]
+                                      [--frames-dir docs/stylize] [--parts synthesis,vintage]
+                                      [--vintage-frames 20] [--sheet docs/stylize/vintage.png]
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import platform
 import sys
 import time
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 
 import av
@@ -269,18 +275,186 @@ def render(rows: list[dict], frames: int, megamind: dict | None) -> str:
     return "\n".join(lines)
 
 
+# -- vintage (CycleGAN) ----------------------------------------------------------------------------
+#: (name, file, first frame, working size): vtest (fixed camera, pedestrians) and Megamind (one
+#: animated shot, moving camera) at half size, tree (a handheld camera) at its own 320x240
+VINTAGE_CLIPS = (
+    ("vtest", "vtest.avi", 0, (384, 288)),
+    ("tree", "tree.avi", 0, (320, 240)),
+    ("Megamind", "Megamind.avi", 12, (360, 264)),
+)
+
+
+def run_vintage(images: list[np.ndarray], **kw) -> tuple[list[np.ndarray], float]:
+    """The vintage filter over frames (shared=False: per frame): outputs, seconds a frame."""
+    model = st.Vintage(**kw)
+    t0 = time.perf_counter()
+    out = [model(img) for img in images]
+    return out, (time.perf_counter() - t0) / len(images)
+
+
+def smoothed(images: list[np.ndarray], outputs: list[np.ndarray], amount: float) -> list:
+    """Outputs blended with the previous one warped by flow (stylize's --smooth)."""
+    smoother = st.Smoother(amount)
+    return [smoother(i, o) for i, o in zip(images, outputs, strict=True)]
+
+
+def change_map(images: list[np.ndarray], outputs: list[np.ndarray], k: int) -> np.ndarray:
+    """|output k - output k-1 warped by the input's flow|, x4, as a picture (black: steady)."""
+    from moviola.vision.flow import FlowEstimator, gray, warp
+
+    flow = FlowEstimator("medium")
+    back = flow(gray(images[k]), gray(images[k - 1]))
+    moved = warp(outputs[k - 1].astype(np.float32), back)
+    diff = np.abs(outputs[k].astype(np.float32) - moved).mean(axis=2)
+    heat = np.clip(diff * 4, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(heat, cv2.COLOR_GRAY2RGB)
+
+
+def breathing(images: list[np.ndarray], outputs: list[np.ndarray]) -> float:
+    """How much the output's overall colour moves that the input's does not: the mean change,
+    frame to frame, of (mean output colour - mean input colour), levels (channels averaged)."""
+    shift = [
+        o.reshape(-1, 3).mean(axis=0) - i.reshape(-1, 3).mean(axis=0)
+        for i, o in zip(images, outputs, strict=True)
+    ]
+    return float(np.mean([np.abs(b - a).mean() for a, b in pairwise(shift)]))
+
+
+def measure_vintage(frames: int, sheet: Path | None) -> list[dict]:
+    """Flicker of the vintage filter's variants, and of patch synthesis, on each clip."""
+    found = []
+    tiles: list[np.ndarray] = []
+    for name, file, start, size in VINTAGE_CLIPS:
+        path = ROOT / "samples" / file
+        images = [
+            cv2.resize(i, size, interpolation=cv2.INTER_AREA) for i in decode(path, frames, start)
+        ]
+        per, per_s = run_vintage(images, shared=False)
+        shot, shot_s = run_vintage(images)
+        first, _ = run_vintage(images, running=0.0)
+        patch, _ = drive(st.Stylize(style=str(STYLE_PHOTO)), images)
+        variants = {
+            "input itself": images,
+            "per frame": per,
+            "shot statistics (ours, default)": shot,
+            "shot statistics, first frame's only": first,
+            "per frame + flow blending 0.5": smoothed(images, per, 0.5),
+            "shot statistics + flow blending 0.5": smoothed(images, shot, 0.5),
+            "patch synthesis (--style starry_night.jpg)": patch,
+        }
+        row = {"clip": name, "size": size, "s_per_frame": per_s, "s_shot": shot_s}
+        row["flicker"] = {k: warping_error(images, v) for k, v in variants.items()}
+        row["breathing"] = {k: breathing(images, v) for k, v in variants.items()}
+        row["from_per_frame"] = {
+            k: float(
+                np.mean(
+                    [np.abs(a.astype(np.float32) - b).mean() for a, b in zip(v, per, strict=True)]
+                )
+            )
+            for k, v in variants.items()
+        }
+        found.append(row)
+        print(name, {k: round(v, 2) for k, v in row["flicker"].items()}, flush=True)
+        print(name, {k: round(v, 3) for k, v in row["breathing"].items()}, flush=True)
+        if sheet is not None:
+            k = frames - 1
+            w = 240
+            cells = [
+                label(images[k], f"{name} {start + k}"),
+                label(per[k], "per frame"),
+                label(shot[k], "shot stats"),
+                label(change_map(images, per, k), "change x4: per frame"),
+                label(change_map(images, shot, k), "change x4: shot stats"),
+            ]
+            h = round(size[1] * w / size[0])
+            tiles.append(
+                np.hstack([cv2.resize(c, (w, h), interpolation=cv2.INTER_AREA) for c in cells])
+            )
+            for tag, img in (("per", per[k]), ("shot", shot[k]), ("in", images[k])):
+                save(OUT / f"vintage_{name}_{tag}.png", img)
+    if sheet is not None:
+        from PIL import Image
+
+        width = max(t.shape[1] for t in tiles)
+        stacked = np.vstack([np.pad(t, ((0, 0), (0, width - t.shape[1]), (0, 0))) for t in tiles])
+        sheet.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(stacked).quantize(256).save(sheet, optimize=True)
+        print("sheet:", sheet, sheet.stat().st_size, "bytes")
+    return found
+
+
+def render_vintage(found: list[dict], frames: int, sheet: Path | None) -> str:
+    load = os.getloadavg()[0]
+    names = list(found[0]["flicker"])
+    lines = [
+        "## Vintage filter: flicker",
+        "",
+        "Measured with `.venv/bin/python bench/stylize.py --parts vintage --vintage-frames "
+        f"{frames} --write docs/stylize.md"
+        + (f" --sheet {sheet}`" if sheet else "`")
+        + f" on the first {frames} frames of each clip (Megamind from frame 12, inside its first "
+        f"shot), {platform.machine()}, {os.cpu_count()} CPUs (load average {load:.1f} at the end). "
+        "Flicker: warping error along the input's optical flow, 8-bit levels (lower is "
+        "steadier); 'input itself' is the footage's own (noise, light, flow errors), the floor "
+        "any output sits on. 'from per frame': mean absolute difference to the per-frame "
+        "output, levels (how far the look moved). Breathing: how much the output's mean colour "
+        "moves from frame to frame beyond the input's own change (the global flicker instance "
+        "normalisation causes), levels.",
+        "",
+        "| variant | "
+        + " | ".join(f"{r['clip']} {r['size'][0]}x{r['size'][1]}" for r in found)
+        + " | from per frame (mean) | breathing ("
+        + ", ".join(r["clip"] for r in found)
+        + ") |",
+        "|---|" + "---|" * (len(found) + 2),
+    ]
+    for n in names:
+        cells = " | ".join(f"{r['flicker'][n]:.2f}" for r in found)
+        away = np.mean([r["from_per_frame"][n] for r in found])
+        breath = ", ".join(f"{r['breathing'][n]:.3f}" for r in found)
+        lines.append(f"| {n} | {cells} | {away:.1f} | {breath} |")
+    ratios = [
+        r["flicker"]["per frame"] / max(r["flicker"]["shot statistics (ours, default)"], 1e-6)
+        for r in found
+    ]
+    speed = ", ".join(
+        f"{r['clip']} {r['s_per_frame']:.2f} s per frame, {r['s_shot']:.2f} shared" for r in found
+    )
+    lines += [
+        "",
+        "Per frame flickers "
+        + ", ".join(f"{x:.1f}x" for x in ratios)
+        + " as much as shot statistics (the clips in the order of the table). "
+        f"Network time at these sizes: {speed}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=30)
     parser.add_argument("--write", help="write the figures into this markdown file")
     parser.add_argument("--frames-dir", help="write example frames (JPEG) into this folder")
+    parser.add_argument("--parts", default="synthesis,vintage", help="synthesis, vintage")
+    parser.add_argument("--vintage-frames", type=int, default=20)
+    parser.add_argument("--sheet", help="vintage: write a contact sheet (PNG) here")
     args = parser.parse_args()
     if not MEGAMIND.exists():
         sys.exit("bench: samples/Megamind.avi missing; run `make samples`")
-    rows = measure(args.frames, Path(args.frames_dir) if args.frames_dir else None)
-    megamind = make_frames(Path(args.frames_dir)) if args.frames_dir else None
-    if args.write:
-        write_section(Path(args.write), render(rows, args.frames, megamind), title="# stylize")
+    parts = set(args.parts.split(","))
+    if "synthesis" in parts:
+        rows = measure(args.frames, Path(args.frames_dir) if args.frames_dir else None)
+        megamind = make_frames(Path(args.frames_dir)) if args.frames_dir else None
+        if args.write:
+            write_section(Path(args.write), render(rows, args.frames, megamind), title="# stylize")
+    if "vintage" in parts:
+        sheet = Path(args.sheet) if args.sheet else None
+        found = measure_vintage(args.vintage_frames, sheet)
+        if args.write:
+            section = render_vintage(found, args.vintage_frames, sheet)
+            write_section(Path(args.write), section, title="# stylize")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .catalog_base import F
 from .catalog_base import converted as _converted
 from .catalog_speech import SPEECH_MODELS
+from .catalog_style import STYLE_MODELS
 from .catalog_upstream import UPSTREAM_MODELS
 from .sources import PyPISource, URLSource
 from .spec import Conversion, ModelSpec
@@ -554,3 +555,5 @@ BUILTIN_MODELS = (*BUILTIN_MODELS, YOLOV3_TINY_COCO)
 BUILTIN_MODELS = (*BUILTIN_MODELS, *SPEECH_MODELS)
 
 BUILTIN_MODELS = (*BUILTIN_MODELS, *UPSTREAM_MODELS)
+
+BUILTIN_MODELS = (*BUILTIN_MODELS, *STYLE_MODELS)

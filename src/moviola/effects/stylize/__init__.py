@@ -23,8 +23,11 @@
     ``max_gap`` of them (default 120: under 200 MB): a longer span is blended over its last
     ``max_gap`` frames, the earlier ones come from the first keyframe alone. After the last
     keyframe nothing is held.
-(b) Classical filters (``filter=``): cartoon, sketch, watercolor, oil (Kuwahara), posterize
-    (a k-means palette fixed from the first frame, so colours do not flicker), halftone.
+(b) Filters (``filter=``): classical ones, cartoon, sketch, watercolor, oil (Kuwahara),
+    posterize (a k-means palette fixed from the first frame, so colours do not flicker),
+    halftone; and ``vintage``, a learned one (:data:`MODEL_FILTERS`: vintagify's CycleGAN
+    generator, model ``vintagify-cyclegan``), whose instance-norm statistics are shared over
+    each shot so that the look holds still (``vintage.py``; ``temporal=False``: per frame).
 (c) A user-supplied image-to-image ONNX model (``model=PATH``: fast neural style, AnimeGAN,
     CycleGAN generators): NCHW or NHWC found from the input shape, value range from
     ``model_range`` or the model's metadata (``range``: "0,1", "-1,1", "0,255"), full frame or
@@ -36,8 +39,8 @@
 in where the flow is consistent.
 
 This package: the effect (parameters, life cycle, the frames held between keyframes) here;
-the synthesis in ``synthesis.py``; the filters and the smoother in ``filters.py``; the model
-runner is :class:`moviola.models.image_model.ImageModel`.
+the synthesis in ``synthesis.py``; the filters and the smoother in ``filters.py``; the vintage
+filter in ``vintage.py``; the model runner is :class:`moviola.models.image_model.ImageModel`.
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ from moviola.effects.stylize.synthesis import (
     transfer_style,
     work_size,
 )
+from moviola.effects.stylize.vintage import MODEL as VINTAGE_MODEL
+from moviola.effects.stylize.vintage import Vintage, auto_tile
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_uint8
 from moviola.media.still import read_rgb
@@ -84,6 +89,9 @@ log = logging.getLogger("moviola")
 STYLE_MODELS: dict[str, tuple[str, str]] = {
     "animegan-shinkai": ("animeganv2-shinkai", "-1,1"),
 }
+
+#: filters that run a model from the store: name -> model id (the effect's kind is "model" then)
+MODEL_FILTERS: dict[str, str] = {"vintage": VINTAGE_MODEL}
 
 _PLAIN_FILTERS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "cartoon": cartoon,
@@ -114,7 +122,8 @@ class Stylize(Effect):
     summary = (
         "Give the video a look: carry painted keyframes or a style image along the motion "
         "(EbSynth-like), classical filters (cartoon, sketch, watercolor, oil, posterize, "
-        "halftone), or a user-supplied image-to-image ONNX model."
+        "halftone), a learned vintage film look (CycleGAN, steady over each shot), or a "
+        "user-supplied image-to-image ONNX model."
     )
     kind = "classical"
     context_frames = None  # carried state: a chunked run needs the keyframe in its chunk
@@ -135,7 +144,14 @@ class Stylize(Effect):
             "a style image: its textures are applied to the first frame by patch synthesis, "
             "and that is carried along the motion",
         ),
-        Param("filter", str, None, "a classical filter, no model needed", choices=FILTERS),
+        Param(
+            "filter",
+            str,
+            None,
+            f"a filter: {', '.join(FILTERS)} (classical, no model); "
+            + ", ".join(f"{k} (model {v}, fetched once)" for k, v in MODEL_FILTERS.items()),
+            choices=(*FILTERS, *MODEL_FILTERS),
+        ),
         Param(
             "style_model",
             str,
@@ -161,7 +177,13 @@ class Stylize(Effect):
             choices=("auto", *RANGES),
         ),
         Param(
-            "tile", int, 0, "run the model on tiles of this size (0: whole frame)", min=0, max=8192
+            "tile",
+            int,
+            0,
+            "run the model on tiles of this size (0: whole frame; vintage: tiles of 640 above "
+            "1280 px)",
+            min=0,
+            max=8192,
         ),
         Param(
             "smooth",
@@ -191,8 +213,9 @@ class Stylize(Effect):
             "temporal",
             bool,
             True,
-            "keyframes/style: use the positional and temporal guides (off: each frame is "
-            "synthesised from the keyframe alone, which flickers; for comparison)",
+            "keyframes/style: use the positional and temporal guides; vintage: share the "
+            "network's normalisation statistics over each shot (off: each frame on its own, "
+            "which flickers; for comparison)",
         ),
         Param(
             "max_gap",
@@ -245,6 +268,8 @@ class Stylize(Effect):
 
     def mode_kind(self) -> str:
         modes = self._modes()
+        if modes and modes[0] == "filter" and self.filter in MODEL_FILTERS:
+            return "model"
         return "model" if modes and modes[0] in ("model", "style_model") else "classical"
 
     def validate(self) -> None:
@@ -270,7 +295,8 @@ class Stylize(Effect):
             guided = "guided-patchmatch" if self.temporal else "per-frame-patchmatch"
             return f"{self.mode}:{guided}"
         if self.mode == "filter":
-            return f"filter:{self.filter}"
+            steady = "" if self.filter not in MODEL_FILTERS or self.temporal else ":per-frame"
+            return f"filter:{self.filter}{steady}"
         if self.mode == "style_model":
             return f"style-model:{self.style_model}"
         return f"model:{Path(str(self.model)).name}"
@@ -295,6 +321,9 @@ class Stylize(Effect):
         self._per_frame: Callable[[np.ndarray], np.ndarray] | None = None
         if self.filter == "posterize":
             self._per_frame = Posterizer(self.colors)
+        elif self.filter in MODEL_FILTERS:
+            tile = auto_tile(info.width, info.height, self.tile)
+            self._per_frame = Vintage(tile, shared=self.temporal)
         elif self.filter is not None:
             self._per_frame = _PLAIN_FILTERS[self.filter]
         elif self.style_model is not None:
@@ -478,4 +507,4 @@ def _finish(out: np.ndarray, dtype: np.dtype, alpha: np.ndarray | None) -> np.nd
     return like(out, dtype)
 
 
-__all__ = ["FILTERS", "Posterizer", "Stylize", "transfer_style"]
+__all__ = ["FILTERS", "MODEL_FILTERS", "Posterizer", "Stylize", "Vintage", "transfer_style"]
