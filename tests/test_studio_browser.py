@@ -234,3 +234,69 @@ def test_rate_and_fraction_fields_check_their_values_in_the_browser(tmp_path, pa
                 field.fill(text)
                 assert field.evaluate("e => e.checkValidity()") is valid, (effect, text)
         assert not [e for e in page.errors if "regular expression" in e.lower()], page.errors
+
+
+@pytest.mark.skipif(
+    not Path("/usr/share/sounds/sf2/FluidR3_GM.sf2").exists(),
+    reason="needs Debian's fluid-soundfont-gm (scripts/setup.sh installs it)",
+)
+def test_music_panel_listens_then_renders(tmp_path, page):
+    """Music for the chosen clip: a bad tempo is one plain line by the form; Listen plays the
+    music alone in an audio player with its summary; Render plays the clip with its music."""
+    pytest.importorskip("fluidsynth", reason="pyfluidsynth is not installed")
+    from test_montage import _shot_clip, _tint
+
+    media = tmp_path / "media"
+    media.mkdir()
+    # three shots of 1.6 s, hard cuts, no sound
+    _shot_clip(media / "cuts.mp4", [_tint(40, 0), _tint(120, 1), _tint(200, 2)], 1.6, 3)
+    with Studio(tmp_path / "data", [media]) as server:
+        root = next(
+            r["id"] for r in server.json("GET", "/api/media")["roots"] if r["id"] != "uploads"
+        )
+        page.goto(server.url + "/")
+        page.wait_for_selector("body[data-ready='1']")
+        assert page.is_disabled("#music-listen")  # no clip chosen yet
+        page.click(f"li[data-id='{root}/cuts.mp4']")
+        page.wait_for_selector("#probe-info")
+        page.wait_for_selector("#music-listen:not([disabled])")
+        moods = page.eval_on_selector_all("#music-mood option", "els => els.map(e => e.text)")
+        assert "calm: unhurried, warm" in moods
+        page.select_option("#music-mood", "sad")
+        assert page.inner_text("#music-style option:checked") == "the mood's own (strings)"
+
+        # A tempo out of range: one plain line next to the form, no job.
+        assert page.is_disabled("input[name='music-sound'][value='mix']")  # a silent clip
+        page.select_option("#music-tempo-mode", "set")
+        page.fill("#music-bpm", "900")
+        page.click("#music-listen")
+        page.wait_for_selector("#music-error:not(.hidden)")
+        assert "beats a minute" in page.inner_text("#music-error")
+        assert page.locator("li.job").count() == 0
+
+        page.select_option("#music-tempo-mode", "auto")
+        page.fill("#music-seed", "7")
+        page.click("#music-listen")
+        page.wait_for_selector("#music-error", state="hidden")
+        page.wait_for_selector("#music-listened:not(.hidden)", timeout=90_000)
+        src = page.get_attribute("#music-audio", "src")
+        assert src and src.endswith("/result?inline=1")
+        page.wait_for_function(
+            "() => document.querySelector('#music-audio').duration > 4.6", timeout=30_000
+        )
+        summary = page.inner_text("#music-summary")
+        assert "beats a minute" in summary and "on a beat" in summary and "4.8 s" in summary
+        job = server.json("GET", "/api/jobs")["jobs"][0]
+        assert (job["spec"]["mood"], job["spec"]["seed"], job["spec"]["listen"]) == ("sad", 7, True)
+        _shot(page, "music-listen.png")
+
+        page.check("#music-midi")
+        page.click("#music-render")
+        page.wait_for_selector("#music-rendered:not(.hidden)", timeout=90_000)
+        page.wait_for_function(
+            "() => document.querySelector('#music-video').duration > 4.6", timeout=30_000
+        )
+        assert page.locator("#music-links [data-action='midi']").count() == 1
+        assert page.locator("li.job[data-status='done'] [data-action='play']").count() == 2
+        _shot(page, "music-render.png")
+        assert not page.errors, page.errors

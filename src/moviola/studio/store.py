@@ -26,7 +26,7 @@ log = logging.getLogger("moviola")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,            -- "effects", "shots" or "transcript"
+    kind TEXT NOT NULL,            -- "effects", "shots", "transcript" or "score"
     status TEXT NOT NULL,
     spec TEXT NOT NULL,            -- JSON: input, effects, preview range, output format...
     title TEXT NOT NULL DEFAULT '',

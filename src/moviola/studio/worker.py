@@ -21,6 +21,7 @@ from pathlib import Path
 
 import moviola.effects  # noqa: F401  (registers the built-in effects and plugins)
 from moviola.errors import MoviolaError
+from moviola.studio.score import run_score_job
 from moviola.studio.store import JobStore
 
 log = logging.getLogger("moviola")
@@ -275,7 +276,12 @@ def _cancellable(report, cancel: threading.Event):
     return callback
 
 
-KINDS = {"effects": run_effects_job, "shots": run_shots_job, "transcript": run_transcript_job}
+KINDS = {
+    "effects": run_effects_job,
+    "shots": run_shots_job,
+    "transcript": run_transcript_job,
+    "score": run_score_job,
+}
 
 
 def _ending(exc: BaseException, watch: _Watch) -> tuple[str, str]:

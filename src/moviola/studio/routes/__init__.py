@@ -1,6 +1,7 @@
 """The studio's routes, one module per part of the page: ``site`` (the page, health, the
 effects' declarations), ``media`` (the media folders and uploads), ``jobs`` (running effects and
-shot detection, results, live updates) and ``editing`` (shot lists, exports, search).
+shot detection, results, live updates), ``editing`` (shot lists, exports, search) and ``music``
+(the music panel's choices, a score's MIDI file).
 
 Each module lists its routes in ``ROUTES``; the handlers read the studio's shared state from
 ``request.app.state`` (see moviola.studio.state).

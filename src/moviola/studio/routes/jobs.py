@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from moviola.studio import editing, specs
+from moviola.studio import editing, score, specs
 from moviola.studio.jobs import clear_folder
 from moviola.studio.routes.common import (
     JPEG_CACHE,
@@ -53,6 +53,12 @@ async def jobs_create(request: Request) -> Response:
         title = f"transcript of {input_path.name}" + (
             f" ({spec['model']})" if spec["model"] != specs.TRANSCRIBE_MODELS[0] else ""
         )
+    elif kind == "score":
+        available = await run_in_threadpool(score.availability)
+        if not available["available"]:
+            raise ApiError(available["message"], 501)
+        spec = score.score_spec(data, input_path)
+        title = score.score_title(spec, input_path)
     elif kind == "effects":
         spec = await run_in_threadpool(specs.effects_spec, data, input_path, state.roots)
         title = specs.effects_title(spec, input_path)

@@ -154,8 +154,10 @@ async function selectMedia(id) {
     if (state.selected !== id) return;
     state.probe = info;
     renderProbe(info);
+    if (window.music) music.onSelect(info);
   } catch (e) {
     $("#probe-body").replaceChildren(el("p", { class: "error", text: e.message }));
+    if (window.music) music.onSelect(null);
   }
   updateRunButtons();
 }
@@ -438,10 +440,11 @@ function upsertJob(job) {
   const before = state.jobs.get(job.id);
   state.jobs.set(job.id, job);
   renderJobs();
+  if (job.kind === "score" && window.music) music.onJob(job);  // the music panel follows its jobs
   if (job.status === "done" && (!before || before.status !== "done") && state.mine.has(job.id)) {
     state.mine.delete(job.id);
     if (job.kind === "effects") openResult(job.id);
-    else openShots(job.id);
+    else if (job.kind === "shots") openShots(job.id);
   }
 }
 
@@ -449,11 +452,13 @@ function jobStats(job) {
   const p = job.progress || {};
   const parts = [];
   if (job.status === "queued") return "waiting for a worker";
+  if (job.status === "running" && p.phase_text) return `${p.phase_text}…`;
   if (job.status === "running" && p.frames == null && p.seconds == null) return "starting…";
   if (p.frames != null) parts.push(`${p.frames}${p.total ? "/" + p.total : ""} frames`);
   if (p.seconds != null && job.status === "running") parts.push(`${p.seconds.toFixed(0)}${p.total_seconds ? "/" + p.total_seconds.toFixed(0) : ""} s heard`);
   if (p.fps) parts.push(`${p.fps.toFixed(1)} fps`);
   if (job.status === "running" && p.eta != null) parts.push(`ETA ${fmtClock(p.eta)}`);
+  if (job.status === "done" && job.result && job.kind === "score" && window.music) return music.stats(job.result);
   if (job.status === "done" && job.result) {
     const r = job.result;
     if (r.width) parts.push(`${r.width}×${r.height}`);
@@ -492,6 +497,7 @@ function renderJobs() {
     if (job.status === "done" && job.kind === "transcript")
       for (const f of ["srt", "vtt", "json"])
         actions.append(el("a", { class: "button small", "data-action": `transcript-${f}`, href: `/api/jobs/${job.id}/transcript?format=${f}`, download: "", text: f.toUpperCase() }));
+    if (job.status === "done" && job.kind === "score" && window.music) actions.append(...music.jobActions(job));
     if (job.status === "done" && job.kind === "shots")
       actions.append(el("button", { class: "small", "data-action": "open", onclick: () => { setTab("editing"); openShots(job.id); }, text: "Show shots" }));
     if (job.status !== "running")
