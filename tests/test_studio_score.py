@@ -33,6 +33,7 @@ def studio(tmp_path_factory):
     media = tmp_path_factory.mktemp("media")
     _shot_clip(media / "edit.mp4", [_tint(40, 0), _tint(120, 1), _tint(200, 2)], SHOT, 3)
     synth.make_clip(media / "talk.mp4", width=160, height=96, duration=3.0, flashes=(1.0, 2.0))
+    synth.make_clip(media / "tiny.mp4", width=64, height=48, duration=0.6, flashes=())
     _shot_clip(media / "long.mp4", [_tint(60 + 20 * (i % 6), i % 3) for i in range(12)], 2.5, 4)
     data = tmp_path_factory.mktemp("studio") / "data"
     with Studio(data, [media]) as server:
@@ -167,3 +168,10 @@ def test_a_score_job_is_cancelled_and_leaves_nothing(studio):
     assert status == 409
     left = [p.name for p in (studio.data / "jobs" / job["id"]).iterdir()]
     assert left == ["worker.log"], left
+
+
+def test_a_clip_shorter_than_a_bar_fails_with_one_plain_line(studio):
+    job = _score(studio, "tiny.mp4", listen=True)
+    assert job["status"] == "failed"
+    assert "shorter than a bar" in job["error"] and "\n" not in job["error"]
+    assert str(studio.media[0]) not in job["error"]  # no server path

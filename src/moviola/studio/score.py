@@ -229,17 +229,20 @@ def run_score_job(job: dict, job_dir: Path, watch: Any, store: Any) -> dict:
     spec = job["spec"]
     output = job_dir / spec["output_name"]
     midi = job_dir / f"{Path(spec['output_name']).stem}.mid" if spec.get("midi") else None
-    with _Phases(store, job["id"], job_dir, spec["output_name"]):
-        result = score_video(
-            spec["input_path"],
-            output,
-            mood=spec["mood"],
-            style=spec.get("style"),
-            tempo=spec.get("tempo") or "auto",
-            seed=int(spec.get("seed") or 0),
-            midi=midi,
-            replace_audio=spec.get("sound") == "replace",
-        )
+    try:
+        with _Phases(store, job["id"], job_dir, spec["output_name"]):
+            result = score_video(
+                spec["input_path"],
+                output,
+                mood=spec["mood"],
+                style=spec.get("style"),
+                tempo=spec.get("tempo") or "auto",
+                seed=int(spec.get("seed") or 0),
+                midi=midi,
+                replace_audio=spec.get("sound") == "replace",
+            )
+    except MoviolaError as exc:  # the page names the clip by its media id, not its server path
+        raise MoviolaError(str(exc).replace(spec["input_path"], spec["input"])) from None
     if watch.cancel.is_set():  # cancelled as it finished: nothing is kept
         clear_folder(job_dir)
         raise MoviolaError("cancelled")
