@@ -35,9 +35,21 @@ if ! command -v chromium >/dev/null 2>&1; then
     fi
 fi
 
+# moviola score plays its music with FluidSynth and the FluidR3_GM soundfont (both Debian).
+if [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || ! ldconfig -p 2>/dev/null | grep -q libfluidsynth; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing Debian's FluidSynth and FluidR3_GM soundfont (for moviola score)"
+        apt-get update -qq || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfluidsynth3 fluid-soundfont-gm >/dev/null || \
+            echo "setup: no FluidSynth; moviola score will say what to install" >&2
+    else
+        echo "setup: moviola score needs: apt-get install libfluidsynth3 fluid-soundfont-gm" >&2
+    fi
+fi
+
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[models,upscale,convert,analysis,studio,ray,faces,speech,voices,provenance,dev]"
+.venv/bin/python -m pip install -q -e ".[models,upscale,convert,analysis,studio,ray,faces,speech,voices,score,provenance,dev]"
 # MOVIOLA_GPU=cuda|rocm|directml replaces the CPU onnxruntime with that build (docs/gpu.md); the
 # choice is kept in .venv/moviola-gpu, and MOVIOLA_GPU=cpu switches back.
 GPU=${MOVIOLA_GPU:-$(cat .venv/moviola-gpu 2>/dev/null || true)}
