@@ -263,7 +263,7 @@ def bench_dialogue(edit: Path, out: Path) -> list[str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--write", type=Path, help="put the figures in this markdown file")
     ap.add_argument("--keep", type=Path, help="keep the outputs in this folder")

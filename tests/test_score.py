@@ -202,6 +202,7 @@ def test_score_puts_the_cuts_on_beats_and_copies_the_picture(edit, tmp_path):
         pb = [bytes(p) for p in b.demux(b.streams.video[0]) if p.size]
         assert pa == pb  # stream copy: the picture is untouched
         audio = b.streams.audio[0]
+        assert audio.duration is not None and audio.time_base is not None
         assert float(audio.duration * audio.time_base) == pytest.approx(7 * 2.2, abs=0.05)
     loud, peak, _ = _lufs(out)
     assert loud == pytest.approx(-14.0, abs=0.7) and peak < 1.0
