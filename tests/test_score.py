@@ -286,3 +286,27 @@ def test_a_fixed_tempo_holds_on_a_short_clip_without_cuts():
     plan = make_plan(3.0, 25.0, [], np.full(30, 0.5), 10.0, Tempo(106.7, 113.3, 110, fixed=True))
     assert plan.sections[0].bpm == pytest.approx(110, rel=1e-9)
     assert plan.final <= 3.0 - 0.25
+
+
+def test_strong_cuts_get_a_hit_and_the_piece_ends_on_the_tonic():
+    from moviola.generate.score.arrange import CRASH, arrange
+    from moviola.generate.score.moods import MOODS, STYLES
+
+    cuts = _cuts(5, 40.0, 25.0)
+    plan = make_plan(40.0, 25.0, cuts, np.full(400, 0.7), 10.0, Tempo(90, 132, 110))
+    assert plan.hits, "some strong cuts fall on beats"
+    score = arrange(plan, MOODS["epic"], STYLES["orchestral"], np.random.default_rng(0))
+    drums = next(p for p in score.parts if p.name == "drums")
+    crashes = [score.seconds(e.beat) for e in drums.events if e.pitch == CRASH]
+    for time, _ in plan.hits:
+        assert min(abs(c - time) for c in crashes) < 1e-6
+    # the final chord: the tonic in the bass, struck on the final downbeat
+    bass = next(p for p in score.parts if p.name == "bass")
+    last = max(bass.events, key=lambda e: e.beat)
+    assert last.pitch % 12 == score.tonic
+    assert score.seconds(last.beat) == pytest.approx(plan.final)
+    # every part's notes stay within the piece
+    for part in score.parts:
+        for e in part.events:
+            assert 0 <= score.seconds(e.beat) < 40.0
+            assert score.seconds(e.beat + e.length) <= 40.0 + 1e-6
