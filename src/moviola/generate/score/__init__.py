@@ -146,13 +146,21 @@ def _render(  # noqa: PLR0913 - the command's options
     with temp_folder(output) as tmp:
         folder = Path(tmp)
         raw = render_stems(score, samples, folder)
+        lossless = output.suffix.lower() in (".wav", ".flac")
+        ceiling = -1.0 if lossless else -2.0
         if is_audio:
-            mixed = mix(list(raw.values()), samples, output, metadata=tags)
+            mixed = mix(list(raw.values()), samples, output, metadata=tags, ceiling=ceiling)
             written = output
         else:
             sound = folder / "mix.flac"
             mixed = mix(
-                list(raw.values()), samples, sound, dialogue=dialogue, duck=duck, offset=offset
+                list(raw.values()),
+                samples,
+                sound,
+                dialogue=dialogue,
+                duck=duck,
+                offset=offset,
+                ceiling=ceiling,
             )
             assert video is not None
             fallback = _with_sound(video, sound, output, tags)

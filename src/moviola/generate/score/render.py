@@ -8,7 +8,8 @@ dialogue (Silero VAD's speech regions; the music drops ``DUCK`` dB 0.15 s before
 recovers over 0.5 s after), scaled and passed through the peak limiter. Music alone and
 replacing a video's sound are brought to -14 LUFS integrated (the streaming BS.1770 meter, as
 pyloudnorm measures), peaks under -1 dBFS; under dialogue the dialogue keeps its level and the
-music sits ``BED`` LU under it. A second, measuring pass corrects what the limiter took.
+music sits ``BED`` LU under it. Measuring passes (up to three) make up what the limiter takes, to within 0.05 LU.
+Lossy outputs (AAC, Opus, MP3) get a -2 dBFS ceiling: their decoders overshoot by up to a dB.
 """
 
 from __future__ import annotations
@@ -212,10 +213,12 @@ def mix(
     metadata: dict[str, str] | None = None,
     duck: bool = True,
     offset: float = 0.0,
+    ceiling: float = -1.0,
 ) -> Mixed:
     """Mix ``stems`` (raw files) to ``output`` (any audio format), normalised as the module
     notes say. ``dialogue``: a file whose audio the music goes under (ducked unless ``duck`` is
-    False), at its own level; its first sample plays ``offset`` seconds into the music."""
+    False), at its own level; its first sample plays ``offset`` seconds into the music.
+    ``ceiling``: the sample peak allowed, dBFS (lower it for lossy codecs, which overshoot)."""
     from moviola.media.loudness import LoudnessMeter, PeakLimiter
     from moviola.media.pcm import decode_pcm, encode_pcm
 
@@ -238,14 +241,15 @@ def mix(
         talk = _shifted(decode_pcm(dialogue, RATE, channels=2), offset) if dialogue else None
         return _mix_blocks(stems, samples, talk, spans if duck else [], g)
 
-    if dialogue is None:  # one measuring pass to make up what the limiter takes
+    for _ in range(3 if dialogue is None else 0):  # make up what the limiter takes
         meter = LoudnessMeter(RATE)
-        for _ in _limited(chunks(gain), meter, PeakLimiter(RATE)):
+        for _ in _limited(chunks(gain), meter, PeakLimiter(RATE, ceiling)):
             pass
-        if math.isfinite(meter.integrated):
-            gain *= 10 ** ((TARGET - meter.integrated) / 20)
+        if not math.isfinite(meter.integrated) or abs(meter.integrated - TARGET) < 0.05:
+            break
+        gain *= 10 ** ((TARGET - meter.integrated) / 20)
     meter = LoudnessMeter(RATE)
-    limiter = PeakLimiter(RATE)
+    limiter = PeakLimiter(RATE, ceiling)
     out = _limited(chunks(gain), meter, limiter)
     encode_pcm(output, out, RATE, metadata, channels=2)
     peak = 20 * math.log10(max(meter.peak, 1e-9))
