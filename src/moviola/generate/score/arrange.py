@@ -11,7 +11,8 @@ here decide what it writes and who plays it:
   long last bar (five to seven beats) holds its final chord and note. The piece
   opens with up to two bars without melody (the intro) and ends on a tonic chord struck on the
   final downbeat and held to the end of the video.
-- **Orchestration by intensity** (the bar's, 0..1): pad always; arpeggios from 0.35; bass
+- **Orchestration by intensity** (the bar's, 0..1, plus the mood's ``energy``: epic and
+  tense play fuller than the picture alone says, sad and calm thinner): pad always; arpeggios from 0.35; bass
   from 0.2 (roots, fifths from 0.5, an eighth pulse from 0.8); drums from 0.55 (more
   subdivisions at 0.7 and 0.85); timpani from 0.6; the melody doubled an octave down from 0.7.
   Velocities follow intensity and the mood's loudness.
@@ -166,7 +167,10 @@ class Arranger:
             bar_index = 0
             for ci, k in enumerate(sizes):
                 bar_beats = section.bars[bar_index : bar_index + k]
-                levels = section.bar_intensity[bar_index : bar_index + k]
+                levels = [
+                    float(np.clip(x + self.mood.energy, 0.0, 1.0))
+                    for x in section.bar_intensity[bar_index : bar_index + k]
+                ]
                 densities = [self._density(x) for x in levels]
                 final_chunk = ci == len(sizes) - 1
                 if k == 4:
