@@ -11,7 +11,8 @@
   reads the chords and the meter, which the n-grams do not: that is the point of it. Chords: per
   slot, the shipped trigram against a unigram of chords, both per mode.
 - Statistics: 8-bar phrases composed with ``compose_phrase`` (cadence authentic, density 0.5,
-  register 55..84, temperature 1; mode and meter drawn like the held-out pieces') against the first
+  register 55..84, temperature 1, style tune, motif 0.5 and 0; mode and meter taken in turn from
+  the held-out pieces') against the first
   8 bars of every held-out piece at least that long, and against 8-bar melodies sampled from the
   5-gram: in-key ratio (the scale, plus the leading tone in minor), chord tones on the beat,
   pitch-class entropy (bits, per phrase), motif repetition (the share of 4-note interval patterns
@@ -194,14 +195,14 @@ def heldout_windows(test: list[dict]) -> list:
     return res
 
 
-def generated(test_windows: list, count: int) -> tuple[list, float]:
+def generated(test_windows: list, count: int, motif: float = 0.5) -> tuple[list, float]:
     rng = np.random.default_rng(0)
     res = []
     t0 = time.perf_counter()
     for i in range(count):
         _, mode, bpb, _ = test_windows[i % len(test_windows)]
         ph = C.compose_phrase(
-            BARS, tonic=0, mode=mode, rng=rng, beats_per_bar=bpb, register=(55, 84)
+            BARS, tonic=0, mode=mode, rng=rng, beats_per_bar=bpb, register=(55, 84), motif=motif
         )
         notes = [(n.start, n.length, n.pitch) for n in ph.melody]
         chords = [(c.start, c.length, frozenset(c.pitches)) for c in ph.chords]
@@ -362,10 +363,12 @@ def main() -> None:
     ctri, cuni = chord_nll(train, test)
     windows = heldout_windows(test)
     gen, per = generated(windows, args.phrases)
+    gen0, _ = generated(windows, args.phrases, motif=0.0)
     ng = ngram_melodies(kn[5], windows, args.phrases)
     st = {
         "held-out pieces (first 8 bars)": stats(windows),
-        "composer (8 bars)": stats(gen),
+        "composer, motif 0.5 (the default)": stats(gen),
+        "composer, motif 0 (the GRU alone)": stats(gen0),
         "5-gram samples (8 bars)": stats(ng),
     }
     srows = [

@@ -204,3 +204,21 @@ def test_numpy_inference_equals_torch():
         h = m.step(xs[i], h)
         np.testing.assert_allclose(m.dur_logits(h), ld[0, i].numpy(), atol=1e-4)
         np.testing.assert_allclose(m.pitch_logits(h, int(durs[i])), lp[0, i].numpy(), atol=1e-4)
+
+
+def test_motif_echoes_earlier_bars_and_cadences_end_long():
+    def repeats(motif: float) -> float:
+        rng = np.random.default_rng(4)
+        share = []
+        for _ in range(8):
+            p = C.compose_phrase(8, tonic=0, mode="major", rng=rng, motif=motif)
+            bars = [
+                tuple(n.length for n in p.melody if b * 4 <= n.start < b * 4 + 4) for b in range(8)
+            ]
+            share.append(np.mean([bars[b] in bars[:b] for b in range(1, 8)]))
+            assert p.melody[-1].length >= 1  # a cadence ends on a beat or longer
+        return float(np.mean(share))
+
+    assert repeats(1.0) > repeats(0.0) + 0.2  # bar rhythms come back
+    with pytest.raises(ValueError):
+        C.compose_phrase(2, tonic=0, mode="major", rng=np.random.default_rng(0), motif=1.5)

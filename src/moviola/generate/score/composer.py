@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -36,17 +35,8 @@ from moviola.generate.score import tokens as T
 
 WEIGHTS = Path(__file__).with_name("composer.npz")
 CADENCES = ("authentic", "half", "none")
-# Each mode: the model mode it is sampled in, and the pitch classes (relative to the tonic) moved.
-MODE_MAP: dict[str, tuple[str, dict[int, int]]] = {
-    "major": ("major", {}),
-    "ionian": ("major", {}),
-    "minor": ("minor", {}),
-    "aeolian": ("minor", {11: 10}),
-    "dorian": ("minor", {8: 9, 11: 10}),
-    "phrygian": ("minor", {2: 1, 11: 10}),
-    "mixolydian": ("major", {11: 10}),
-    "lydian": ("major", {5: 6}),
-}
+MODE_MAP = T.MODE_MAP
+ECHO_BONUS = 4.0  # logit bonus of the pitch that repeats an echoed bar's interval
 DENSITY_GAIN = 2.0  # duration-logit bias per unit of density away from 0.5, per octave of length
 _BOS, _EOS = T.N_CHORD, T.N_CHORD + 1
 _D = 0.75  # absolute discount of the chord trigram
@@ -162,27 +152,7 @@ def model_info() -> dict:
 
 # ---------------------------------------------------------------- harmony
 
-_ROMAN = re.compile(
-    r"^([b#]?)(VII|VI|IV|V|III|II|I|vii|vi|iv|v|iii|ii|i)(o|°|dim|\+|aug|maj7|7|sus4)?$"
-)
-_DEGREE = {"i": 0, "ii": 1, "iii": 2, "iv": 3, "v": 4, "vi": 5, "vii": 6}
-
-
-def parse_roman(numeral: str, mode: str) -> tuple[int, str]:
-    """A Roman numeral ("I", "vi", "V7", "bVII", "viio", "ii7") as (root above the tonic, quality)."""
-    m = _ROMAN.match(numeral.strip())
-    if not m:
-        raise ValueError(f"unknown chord numeral {numeral!r} (say I, ii, V7, bVII, viio...)")
-    acc, deg, suffix = m.groups()
-    scale = (0, 2, 4, 5, 7, 9, 11) if MODE_MAP[mode][0] == "major" else (0, 2, 3, 5, 7, 8, 10)
-    root = (scale[_DEGREE[deg.lower()]] + {"b": -1, "#": 1, "": 0}[acc]) % 12
-    upper = deg.isupper()
-    quality = {
-        None: "maj" if upper else "min",
-        "o": "dim", "°": "dim", "dim": "dim", "+": "aug", "aug": "aug", "sus4": "sus4",
-        "maj7": "maj7", "7": "dom7" if upper else "min7",
-    }[suffix]  # fmt: skip
-    return root, quality
+parse_roman = T.parse_roman
 
 
 def _sample(p: np.ndarray, rng: np.random.Generator) -> int:
@@ -217,6 +187,9 @@ def _progression(
         return p
 
     table = mode * 2 + style
+    openings = [tonic, T.chord_token(9, "min"), T.chord_token(5, "maj")]
+    if mode == 1:
+        openings = [tonic, T.chord_token(8, "maj"), T.chord_token(5, "min")]
     seq = [_BOS, _BOS]
     for i in range(n):
         a, b = seq[-2], seq[-1]
@@ -224,6 +197,8 @@ def _progression(
             seq.append(T.chord_token(*start))
             continue
         p = probs(a, b)
+        if i == 0 and n > 1:  # open on the tonic, its relative or the subdominant (I, vi, IV)
+            p = p * np.isin(np.arange(len(p)), openings)
         if i == n - 1:
             mask = np.zeros_like(p)
             mask[ends] = 1
@@ -284,6 +259,7 @@ class _Ctx:
     spans: list[tuple[float, float, int]]  # (start, length, chord token relative to the tonic)
     density: tuple[float, ...]
     ok: np.ndarray  # pitch tokens inside the register (and the rest)
+    end_len: float = T.GRID  # the shortest last note
 
     def dens(self, t: float) -> float:
         return self.density[min(int(t // self.bpb), len(self.density) - 1)]
@@ -302,7 +278,14 @@ class _Ctx:
     def dur_logits(self, h: np.ndarray, t: float, temperature: float) -> np.ndarray:
         lg = _model().dur_logits(h) / temperature
         lg = lg - DENSITY_GAIN * (self.dens(t) - 0.5) * np.log2(np.array(T.DURATIONS))
-        lg[np.array(T.DURATIONS) > self.total - t + 1e-9] = -np.inf
+        dur = np.array(T.DURATIONS)
+        after = self.total - t - dur
+        fits = after >= -1e-9
+        # a cadence's last note lasts a beat or more: no shorter note ends the phrase
+        ok = fits & (
+            (after >= self.end_len - 1e-9) | ((after <= 1e-9) & (dur >= self.end_len - 1e-9))
+        )
+        lg[~(ok if ok.any() else fits)] = -np.inf
         return lg
 
 
@@ -323,6 +306,7 @@ def _pitch_choice(  # noqa: PLR0913 - the sampling context, and what constrains 
     last: bool,
     cadence: str,
     avoid: int = -1,
+    echo: int = -1,
 ) -> int:
     """Sample a pitch token; no rest first or last, a chord tone last when there is a cadence."""  # fmt: skip
     lg = _model().pitch_logits(h, d) / temperature
@@ -336,22 +320,90 @@ def _pitch_choice(  # noqa: PLR0913 - the sampling context, and what constrains 
         allowed[avoid] = False
     if not allowed.any():
         allowed = ctx.ok.copy()
+    if 0 <= echo < T.N_PITCH:
+        lg[echo] += ECHO_BONUS
     lg = np.where(allowed, lg, -np.inf)
     return _softmax_sample(lg, rng)
 
 
+def _echo_source(
+    out: list[tuple[float, int, int]], bar: int, bpb: int
+) -> list[tuple[int, int]] | None:
+    """The notes (duration, pitch token) of bar ``bar`` when they fill it exactly, else None."""
+    notes = [(t, d, p) for t, d, p in out if bar * bpb - 1e-9 <= t < (bar + 1) * bpb - 1e-9]
+    if (
+        len(notes) < 2
+        or abs(notes[0][0] - bar * bpb) > 1e-9
+        or all(p == T.REST for _, _, p in notes)
+    ):
+        return None
+    if abs(notes[-1][0] + T.DURATIONS[notes[-1][1]] - (bar + 1) * bpb) > 1e-9:
+        return None
+    return [(d, p) for _, d, p in notes]
+
+
+def _step_like(prev: int, a: int, b: int, mode: int) -> int:
+    """The pitch token a step from ``prev`` like the one from ``a`` to ``b``: the same number of
+    scale degrees (a diatonic sequence), or of semitones where a note is off the scale."""
+    scale = (0, 2, 4, 5, 7, 9, 11) if mode == 0 else (0, 2, 3, 5, 7, 8, 10)
+
+    def degree(tok: int) -> int | None:
+        octave, pc = divmod(tok + T.PITCH_LO, 12)
+        return octave * 7 + scale.index(pc) if pc in scale else None
+
+    da, db, dp = degree(a), degree(b), degree(prev)
+    if da is None or db is None or dp is None:
+        return prev + b - a
+    octave, k = divmod(dp + db - da, 7)
+    return octave * 12 + scale[k] - T.PITCH_LO
+
+
 def _melody(
-    ctx: _Ctx, rng: np.random.Generator, temperature: float, cadence: str
+    ctx: _Ctx, rng: np.random.Generator, temperature: float, cadence: str, motif: float
 ) -> list[tuple[float, int, int]]:
+    """Sample the melody. With probability ``motif`` a bar (not the first or the last) echoes
+    the bar one or two before: its rhythm exactly, and its intervals as a strong preference that
+    the model (reading the new chord) may overrule: repetition and sequence, as tunes do."""
     m = _model()
     h = np.zeros(m.hidden, np.float32)
     t, prev_p, prev_d = 0.0, -1, -1
     out: list[tuple[float, int, int]] = []
+    bars = round(ctx.total / ctx.bpb)
+    echo: list[tuple[int, int]] = []
+    src_prev = -1
     while t < ctx.total - 1e-9:
+        bar = int(t // ctx.bpb + 1e-9)
+        if abs(t - bar * ctx.bpb) < 1e-9 and 0 < bar < bars - 1 and rng.random() < motif:
+            u = rng.random()
+            j = bar - 4 if bar >= 4 and u < 0.5 else bar - 2 if bar >= 2 and u < 0.8 else bar - 1
+            echo = _echo_source(out, j, ctx.bpb) or []
+            before = [p for tt, _, p in out if tt < j * ctx.bpb - 1e-9]
+            src_prev = before[-1] if before else -1
         h = m.step(ctx.x(prev_p, prev_d, t), h)
-        d = _softmax_sample(ctx.dur_logits(h, t, temperature), rng)
+        if echo:
+            d, src = echo.pop(0)
+            target = -1
+            if src != T.REST and src_prev not in (-1, T.REST) and prev_p not in (-1, T.REST):
+                target = _step_like(prev_p, src_prev, src, ctx.mode)
+            src_prev = src if src != T.REST else src_prev
+        else:
+            d, src, target = _softmax_sample(ctx.dur_logits(h, t, temperature), rng), -1, -1
         last = t + T.DURATIONS[d] >= ctx.total - 1e-9
-        p = _pitch_choice(ctx, h, d, t, temperature, rng, first=not out, last=last, cadence=cadence)
+        if src == T.REST:
+            p = T.REST
+        else:
+            p = _pitch_choice(
+                ctx,
+                h,
+                d,
+                t,
+                temperature,
+                rng,
+                first=not out,
+                last=last,
+                cadence=cadence,
+                echo=target,
+            )
         out.append((t, d, p))
         t += T.DURATIONS[d]
         prev_p, prev_d = p, d
@@ -449,6 +501,7 @@ def compose_phrase(  # noqa: PLR0913 - the arranger's controls, all keyword-only
     start_chord: str | None = None,
     chord_beats: float | None = None,
     style: str = "tune",
+    motif: float = 0.5,
 ) -> Phrase:
     """A phrase of ``bars`` bars: a chord progression (or ``chords``) and a melody over it.
 
@@ -457,11 +510,14 @@ def compose_phrase(  # noqa: PLR0913 - the arranger's controls, all keyword-only
     ``cadence`` ends the progression on I (authentic, after V or vii°), on V (half) or anywhere
     (none), and the last note on a chord tone; ``start_chord`` is a Roman numeral ("I", "vi");
     ``chord_beats`` is the harmonic rhythm (default: half a bar in 2/4 and 4/4, a bar in 3/4);
-    ``style`` is "tune" (learned from the fiddle tunes) or "hymn" (from the chorales).
+    ``style`` is "tune" (learned from the fiddle tunes) or "hymn" (from the chorales); ``motif``
+    is the chance that a bar echoes the rhythm and intervals of the bar one or two before.
     Every note ends by ``bars * beats_per_bar``; the result depends only on ``rng``'s state.
     """  # fmt: skip
     _check(bars, beats_per_bar, mode, register, cadence, temperature)
     dens = _densities(density, bars)
+    if not 0 <= motif <= 1:
+        raise ValueError(f"motif must be in 0..1, not {motif}")
     if style not in T.STYLES:
         raise ValueError(f"style must be one of {T.STYLES}, not {style!r}")
     style_i = T.STYLES.index(style)
@@ -482,8 +538,10 @@ def compose_phrase(  # noqa: PLR0913 - the arranger's controls, all keyword-only
         chords = _chord_objects(toks, slot, total, tonic % 12, mode)
     spans = _spans(chords, tonic % 12, mode)
     midi, ok = _pitch_table(tonic, mode, register)
-    ctx = _Ctx(beats_per_bar, mode_i, style_i, total, spans, dens, ok)
-    events = _melody(ctx, rng, temperature, cadence)
+    ctx = _Ctx(
+        beats_per_bar, mode_i, style_i, total, spans, dens, ok, 1.0 if cadence != "none" else T.GRID
+    )
+    events = _melody(ctx, rng, temperature, cadence, motif)
     melody = _notes(events, midi, beats_per_bar)
     return Phrase(
         list(chords), melody, bars, beats_per_bar, tonic % 12, mode, register, dens, style
@@ -527,8 +585,8 @@ def variation(
     for k, (t, d, p) in enumerate(events):
         h = m.step(ctx.x(prev_p, prev_d, t), h)
         if k in inner and rng.random() < amount:
-            p = _pitch_choice(
-                ctx, h, d, t, temperature, rng, first=False, last=False, cadence="none", avoid=p
+            p = _pitch_choice(  # first=True: no rest, a note stays a note
+                ctx, h, d, t, temperature, rng, first=True, last=False, cadence="none", avoid=p
             )
         out.append((t, d, p))
         prev_p, prev_d = p, d

@@ -11,6 +11,8 @@ token (MIDI number after the transposition, ``PITCH_LO..PITCH_HI``) or a rest.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 # Duration classes, in beats (quarter notes): 16th, 8th, dotted 8th, quarter, dotted quarter,
@@ -260,3 +262,39 @@ def segment_features(seg: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         )
         prev_p, prev_d = p, d
     return xs, np.array([x[1] for x in notes], np.int64), np.array([x[2] for x in notes], np.int64)
+
+
+# Each mode: the model mode it is sampled in, and the pitch classes (relative to the tonic) moved.
+MODE_MAP: dict[str, tuple[str, dict[int, int]]] = {
+    "major": ("major", {}),
+    "ionian": ("major", {}),
+    "minor": ("minor", {}),
+    "aeolian": ("minor", {11: 10}),
+    "dorian": ("minor", {8: 9, 11: 10}),
+    "phrygian": ("minor", {2: 1, 11: 10}),
+    "mixolydian": ("major", {11: 10}),
+    "lydian": ("major", {5: 6}),
+}
+
+
+_ROMAN = re.compile(
+    r"^([b#]?)(VII|VI|IV|V|III|II|I|vii|vi|iv|v|iii|ii|i)(o|°|dim|\+|aug|maj7|7|sus4)?$"
+)
+_DEGREE = {"i": 0, "ii": 1, "iii": 2, "iv": 3, "v": 4, "vi": 5, "vii": 6}
+
+
+def parse_roman(numeral: str, mode: str) -> tuple[int, str]:
+    """A Roman numeral ("I", "vi", "V7", "bVII", "viio", "ii7") as (root above the tonic, quality)."""
+    m = _ROMAN.match(numeral.strip())
+    if not m:
+        raise ValueError(f"unknown chord numeral {numeral!r} (say I, ii, V7, bVII, viio...)")
+    acc, deg, suffix = m.groups()
+    scale = (0, 2, 4, 5, 7, 9, 11) if MODE_MAP[mode][0] == "major" else (0, 2, 3, 5, 7, 8, 10)
+    root = (scale[_DEGREE[deg.lower()]] + {"b": -1, "#": 1, "": 0}[acc]) % 12
+    upper = deg.isupper()
+    quality = {
+        None: "maj" if upper else "min",
+        "o": "dim", "°": "dim", "dim": "dim", "+": "aug", "aug": "aug", "sus4": "sus4",
+        "maj7": "maj7", "7": "dom7" if upper else "min7",
+    }[suffix]  # fmt: skip
+    return root, quality
