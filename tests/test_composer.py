@@ -222,3 +222,15 @@ def test_motif_echoes_earlier_bars_and_cadences_end_long():
     assert repeats(1.0) > repeats(0.0) + 0.2  # bar rhythms come back
     with pytest.raises(ValueError):
         C.compose_phrase(2, tonic=0, mode="major", rng=np.random.default_rng(0), motif=1.5)
+
+
+def test_extreme_temperatures_and_a_narrow_register_still_make_valid_phrases():
+    for temperature in (0.02, 20.0):
+        for cadence in C.CADENCES:
+            p = C.compose_phrase(
+                2, tonic=11, mode="phrygian", rng=np.random.default_rng(0), temperature=temperature,
+                cadence=cadence, beats_per_bar=3, register=(40, 47),
+            )  # fmt: skip
+            assert all(40 <= n.pitch <= 47 for n in p.melody)
+            assert abs(p.melody[-1].start + p.melody[-1].length - 6) < 1e-9
+            assert all(0 <= c.root < 12 and c.quality in T.QUALITIES for c in p.chords)

@@ -182,9 +182,11 @@ def _progression(
     ]
 
     def probs(a: int, b: int) -> np.ndarray:
-        p = m.chord_probs(table, a, b) ** (1.0 / temperature)
-        p[_EOS] = 0
-        return p
+        q = m.chord_probs(table, a, b)
+        q[_EOS] = 0
+        with np.errstate(divide="ignore"):
+            lg = np.log(q) / temperature
+        return np.exp(lg - lg.max())  # p ** (1 / temperature), scaled so that nothing underflows
 
     table = mode * 2 + style
     openings = [tonic, T.chord_token(9, "min"), T.chord_token(5, "maj")]
