@@ -159,11 +159,11 @@ def test_preview_cancel_and_errors_in_the_page(tmp_path, page):
         page.select_option("#effect-select", "resize")
         page.click("#effect-add")
 
-        # A bad value is refused by the server and shown; no job is made.
+        # A bad value is refused next to its field; no job is made.
         page.fill("[data-param='scale']", "0.001")
         page.click("#run-full")
-        page.wait_for_selector("#banner:not(.hidden)")
-        assert "scale" in page.inner_text("#banner") or "minimum" in page.inner_text("#banner")
+        page.wait_for_selector(".param[data-name='scale'] .field-error:not(.hidden)")
+        assert "at least" in page.inner_text(".param[data-name='scale'] .field-error")
         assert page.locator("li.job").count() == 0
 
         # A preview of one second: 30 frames, from a chosen start.

@@ -19,9 +19,11 @@ from moviola.errors import MoviolaError
 from moviola.media.formats import VIDEO_EXTENSIONS
 
 # Files the studio lists and accepts: video containers, plus still images (a background for
-# matte, a style picture). Every upload is also probed: the extension alone proves nothing.
+# matte, a face for faceswap, a style picture) and sounds (a voice, music). Every upload is
+# also probed: the extension alone proves nothing.
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"})
-MEDIA_EXTENSIONS = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS
+AUDIO_EXTENSIONS = frozenset({".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac"})
+MEDIA_EXTENSIONS = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS | AUDIO_EXTENSIONS
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _WINDOWS_RESERVED = {
@@ -165,11 +167,12 @@ class MediaRoots:
                             "size": stat.st_size,
                             "mtime": stat.st_mtime,
                             "image": path.suffix.lower() in IMAGE_EXTENSIONS,
+                            "audio": path.suffix.lower() in AUDIO_EXTENSIONS - VIDEO_EXTENSIONS,
                         }
                     )
                     if len(found) >= limit:
                         break
-            found.sort(key=lambda f: (f["image"], -f["mtime"]))
+            found.sort(key=lambda f: (f["image"], f["audio"], -f["mtime"]))
             out.extend(found)
         return out[:limit]
 

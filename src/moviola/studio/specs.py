@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -119,9 +120,49 @@ def _chain(data: dict, roots: MediaRoots) -> list[dict]:
             raise MoviolaError('each effect is {"name": ..., "params": {...}}')
         cls = registry.get(item["name"])
         values, shown = effect_values(roots, cls, item.get("params") or {})
-        cls(**values)  # checks every value now, so a mistake is answered at once
+        effect = cls(**values)  # checks every value now, so a mistake is answered at once
+        _changes_something(effect)
         effects.append({"name": cls.name, "params": values, "shown": shown})
     return effects
+
+
+def _changes_something(effect) -> None:
+    """Refuse a classical retiming effect that, as filled in, keeps the clip as it is (trim
+    with nothing filled in would silently copy the clip)."""
+    from moviola.media.timeline import Timeline
+    from moviola.pipeline.runner import Chain
+
+    if type(effect).timing != "retime" or effect.kind != "classical":
+        return
+    if Chain([effect]).timeline(Timeline()).is_identity:
+        names = ", ".join(p.name.replace("_", " ") for p in effect.params)
+        raise MoviolaError(
+            f"{effect.name}: as filled in, it keeps the whole clip unchanged: fill in {names}"
+        )
+
+
+def check_start(spec: dict, duration: float | None) -> None:
+    """Refuse, before the job is queued, a preview (or a first effect's ``start``) that
+    begins at or past the end of the clip (``duration`` seconds, from probe)."""
+    if duration is None:
+        return
+    preview = spec.get("preview")
+    if preview and preview["start"] >= duration:
+        raise MoviolaError(
+            f"preview: starts at {preview['start']:g} s, past the end of the clip "
+            f"({duration:.2f} s)"
+        )
+    from moviola.pipeline import registry
+
+    first = spec["effects"][0]
+    if registry.get(first["name"]).timing != "retime" or "start" not in first["params"]:
+        return
+    start = getattr(registry.create(first["name"], **first["params"]), "start", None)
+    if isinstance(start, Fraction) and start >= duration:
+        raise MoviolaError(
+            f"{first['name']}: start: {float(start):g} s is past the end of the clip "
+            f"({duration:.2f} s)"
+        )
 
 
 def preview_range(preview: Any) -> dict | None:
@@ -186,8 +227,34 @@ def effects_spec(data: dict, input_path: Path, roots: MediaRoots) -> dict:
     }
 
 
+def _changed(effect: dict) -> str:
+    """``name · param value, param value`` with the parameters that differ from the
+    effect's defaults (files by their names)."""
+    from moviola.pipeline import registry
+    from moviola.pipeline.params import plain
+
+    known = {p.name: p for p in registry.get(effect["name"]).params}
+    parts = []
+    for key, value in (effect.get("shown") or effect.get("params") or {}).items():
+        param = known.get(key)
+        if param is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        if [str(v) for v in values] == [str(plain(param.default))]:
+            continue
+        if path_kind(param) is not None:
+            values = [str(v).replace("\\", "/").rsplit("/", 1)[-1] for v in values]
+        text = ", ".join(str(v) for v in values)
+        parts.append(f"{key.replace('_', ' ')} {text[:40]}")
+    return " · ".join([effect["name"], ", ".join(parts)]) if parts else effect["name"]
+
+
 def effects_title(spec: dict, input_path: Path) -> str:
-    names = "+".join(e["name"] for e in spec["effects"])
+    """The effects and the parameters that differ from their defaults, on the clip:
+    ``resize · width 640 + blur on clip.mp4``."""
+    names = " + ".join(_changed(e) for e in spec["effects"])
+    if len(names) > 140:
+        names = names[:139] + "…"
     return f"{names} on {input_path.name}" + (" (preview)" if spec["preview"] else "")
 
 

@@ -23,6 +23,7 @@ import moviola.effects  # noqa: F401  (registers the built-in effects and plugin
 from moviola.errors import MoviolaError
 from moviola.studio.score import run_score_job
 from moviola.studio.store import JobStore
+from moviola.studio.warmup import warmed
 
 log = logging.getLogger("moviola")
 
@@ -126,7 +127,7 @@ def run_effects_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) ->
     result = run(
         spec["input_path"],
         output,
-        effects,
+        warmed(effects, spec["input_path"], preview.get("start")),
         start=preview.get("start"),
         end=preview.get("end"),
         codec=spec.get("codec"),
@@ -171,9 +172,16 @@ def run_shots_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> d
     except ImportError as exc:
         raise MoviolaError(f"shot detection is not available in this install ({exc})") from None
     started = time.monotonic()
+    # Each pass reads the clip from its start: the page names the pass that runs, and its
+    # bar starts again with it.
+    passes = ["finding the cuts"] + (["describing the shots"] if spec.get("describe") else [])
+    current = {"pass": 1}
 
     def report(frames: int, total: int | None) -> None:
-        store.progress(job["id"], _progress(frames, total, started, "frames", "total", "fps"))
+        record = _progress(frames, total, started, "frames", "total", "fps")
+        n = current["pass"]
+        record.update({"pass": n, "passes": len(passes), "pass_text": passes[n - 1]})
+        store.progress(job["id"], record)
 
     progress = _cancellable(lambda p: report(p.frames, p.total), watch.cancel)
     shot_list = shots_mod.detect_shots(
@@ -185,6 +193,8 @@ def run_shots_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> d
     if spec.get("describe"):
         from moviola.analysis.describe import describe_shots
 
+        current["pass"] = 2
+        started = time.monotonic()
         shot_list = describe_shots(spec["input_path"], shot_list, progress=progress)
         described = True
         _attach_dialogue(spec["input_path"], shot_list, watch.cancel)

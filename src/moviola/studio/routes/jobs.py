@@ -61,12 +61,25 @@ async def jobs_create(request: Request) -> Response:
         title = score.score_title(spec, input_path)
     elif kind == "effects":
         spec = await run_in_threadpool(specs.effects_spec, data, input_path, state.roots)
+        await run_in_threadpool(specs.check_start, spec, _duration(input_path))
         title = specs.effects_title(spec, input_path)
     else:
         raise ApiError(f"unknown job kind {kind!r}")
     job = state.store.create(kind, spec, title=title)
     state.runner.wake()
     return JSONResponse(public_job(job), status_code=201)
+
+
+def _duration(path: Path) -> float | None:
+    """The clip's length in seconds (probe), or None when it cannot be told."""
+    from moviola.errors import MoviolaError
+    from moviola.media import probe
+
+    try:
+        info = probe(path)
+    except MoviolaError:
+        return None
+    return float(info.duration) if info.duration is not None else None
 
 
 async def job_get(request: Request) -> Response:

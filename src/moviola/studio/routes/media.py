@@ -12,7 +12,13 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from moviola.errors import MoviolaError
-from moviola.studio.paths import MEDIA_EXTENSIONS, PathRefused, sanitize_filename, unique_path
+from moviola.studio.paths import (
+    AUDIO_EXTENSIONS,
+    MEDIA_EXTENSIONS,
+    PathRefused,
+    sanitize_filename,
+    unique_path,
+)
 from moviola.studio.routes.common import JPEG_CACHE, ApiError, error, number
 from moviola.studio.state import studio_state
 
@@ -108,8 +114,8 @@ async def upload(request: Request) -> Response:
         try:
             info = await run_in_threadpool(probe, part)
         except MoviolaError:
-            return error(f"{name} is not a video or picture moviola can read", 415)
-        if not info.video:
+            return error(f"{name} is not a video, picture or sound moviola can read", 415)
+        if not info.video and not (ext in AUDIO_EXTENSIONS and info.audio):
             return error(f"{name} has no video stream", 415)
         target = unique_path(folder, name)
         os.replace(part, target)

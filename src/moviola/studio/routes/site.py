@@ -3,6 +3,7 @@ forms from them)."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from pathlib import Path
 
@@ -46,6 +47,9 @@ async def health(request: Request) -> Response:
             "editing": editing.available()["shots"],
             "token_required": bool(config.token),
             "max_upload_bytes": config.max_upload_bytes,
+            # names this studio's data folder without showing it: the page keys what it
+            # remembers across reloads (chosen clip, chain, form values) by it
+            "studio_id": hashlib.sha256(str(state.data_dir).encode()).hexdigest()[:16],
         }
     )
 
@@ -54,7 +58,34 @@ async def effects(request: Request) -> Response:
     from moviola.pipeline import registry
 
     described = [cls.describe() for cls in registry.effects().values()]
+    for effect in described:
+        for param in effect["params"]:
+            notes = _model_notes(param.get("choices") or ())
+            if notes:
+                param["choice_notes"] = notes
     return JSONResponse({"effects": described, "formats": list(OUTPUT_FORMATS)})
+
+
+def _model_notes(choices) -> dict[str, str]:
+    """``{choice: "not installed (size, license)"}`` for the choices that name models of the
+    store (the model's id, or the family its ids begin with) none of which is cached."""
+    from moviola.models.registry import list_models
+    from moviola.models.store import is_cached
+
+    models = list_models()
+    notes = {}
+    for choice in choices:
+        named = [m for m in models if m.id == choice] or [
+            m for m in models if m.id.startswith(f"{choice}-")
+        ]
+        if not named or any(is_cached(m.id) for m in named):
+            continue
+        spec = named[0]
+        size = sum(f.size or 0 for f in spec.files)
+        where = f"{size / 1e6:.0f} MB, " if size else ""
+        fetch = "" if spec.sources else ", supply the file yourself"
+        notes[choice] = f"not installed ({where}{spec.license}{fetch})"
+    return notes
 
 
 ROUTES = [

@@ -121,6 +121,7 @@ async function loadMedia() {
   state.media = data.files;
   state.roots = data.roots;
   renderMedia();
+  refreshFilePickers();
 }
 
 function renderMedia() {
@@ -143,12 +144,16 @@ function renderMedia() {
 async function selectMedia(id) {
   state.selected = id;
   renderMedia();
+  saveState();
+  previewError("");
   $("#chain-input").textContent = "on " + id;
   $("#editing-input").textContent = "on " + id;
   const panel = $("#probe");
   panel.classList.remove("hidden");
   $("#probe-body").replaceChildren(el("p", { class: "muted", text: "reading…" }));
-  $("#probe-thumb").src = mediaUrl("frame", id, "&t=0&w=480");
+  const file = state.media.find(f => f.id === id);
+  $("#probe-thumb").classList.toggle("hidden", !!(file && file.audio));
+  if (!(file && file.audio)) $("#probe-thumb").src = mediaUrl("frame", id, "&t=0&w=480");
   try {
     const info = await api(mediaUrl("probe", id));
     if (state.selected !== id) return;
@@ -242,191 +247,7 @@ function describeSelected() {
   $("#effect-summary").textContent = e ? e.summary : "";
 }
 
-const RATE_SUGGESTIONS = ["23.976", "24", "25", "29.97", "30", "48", "50", "59.94", "60", "120"];
-const COLOR_NAMES = { black: "#000000", white: "#ffffff", green: "#00b140", blue: "#0047bb", gray: "#808080", grey: "#808080", red: "#ff0000" };
-
-// A file picker for what the declaration says is a file (its type, or its kind: see
-// moviola/pipeline/params.py); "keyframes" values are FRAME=IMAGE text, typed as the help says.
-function isPathLike(p) {
-  return p.type === "path" || p.kind === "path" || p.kind === "path-or-keyword";
-}
-
-function mediaDatalist() {
-  let list = $("#media-ids");
-  if (!list) { list = el("datalist", { id: "media-ids" }); document.body.append(list); }
-  list.replaceChildren(...state.media.map(f => el("option", { value: f.id })));
-  return "media-ids";
-}
-
-// One input for one value of a parameter; returns {node, read()} where read() gives the value
-// to send, or undefined for "leave the default".
-function paramInput(effect, p, idPrefix) {
-  const id = idPrefix;
-  const def = p.default;
-  const base = { id, name: p.name, "data-param": p.name, "aria-label": `${effect.name} ${p.name}` };
-  if (p.type === "bool") {
-    const box = el("input", { ...base, type: "checkbox", checked: def === true });
-    return { node: el("label", { class: "check" }, box, el("span", { text: def === true ? "on (default)" : "off (default)" })),
-      read: () => (box.checked === (def === true) ? undefined : box.checked), input: box };
-  }
-  if (p.choices) {
-    const sel = el("select", base);
-    if (def == null) sel.append(el("option", { value: "", text: "(default)" }));
-    for (const c of p.choices) sel.append(el("option", { value: c, text: c + (c === def ? " (default)" : "") }));
-    if (def != null) sel.value = String(def);
-    return { node: sel, read: () => (sel.value === "" || sel.value === String(def) ? undefined : sel.value), input: sel };
-  }
-  if (p.type === "color") {
-    const start = COLOR_NAMES[String(def).toLowerCase()] || (def && /^#?[0-9a-f]{6}$/i.test(def) ? "#" + def.replace("#", "") : "#000000");
-    const pick = el("input", { ...base, type: "color", value: start });
-    const text = el("input", { type: "text", value: start, size: 8, "aria-label": `${p.name} hex` });
-    pick.addEventListener("input", () => { text.value = pick.value; });
-    text.addEventListener("change", () => { if (/^#[0-9a-f]{6}$/i.test(text.value)) pick.value = text.value; });
-    return { node: el("span", { class: "inline" }, pick, text),
-      read: () => (text.value.toLowerCase() === start.toLowerCase() ? undefined : text.value), input: pick };
-  }
-  if (p.type === "int" || p.type === "float") {
-    const attrs = { ...base, type: "number", step: p.type === "int" ? "1" : "any", placeholder: def != null ? String(def) : "auto" };
-    if (p.min != null) attrs.min = p.min;
-    if (p.max != null) attrs.max = p.max;
-    const input = el("input", attrs);
-    return { node: input, read: () => (input.value === "" ? undefined : Number(input.value)), input };
-  }
-  const attrs = { ...base, type: "text", placeholder: def != null ? String(def) : "" };
-  if (p.type === "rate") {
-    attrs.list = "rate-suggestions";
-    attrs.placeholder = def != null ? String(def) : "e.g. 25, 30000/1001, 59.94";
-    // (Chromium compiles pattern with the v flag: "/" inside a class must be escaped there)
-    attrs.pattern = "\\s*([0-9]+([.\\/][0-9]+)?|ntsc|pal|film|ntsc-film)\\s*";
-  } else if (p.type === "fraction") {
-    attrs.pattern = "\\s*-?[0-9]*\\.?[0-9]+(\\/[0-9]+)?\\s*";
-    if (def == null) attrs.placeholder = "e.g. 2, 0.5, 1/3";
-  } else if (p.type === "time") {
-    attrs.pattern = "\\s*[0-9:.]+\\s*";
-    if (def == null) attrs.placeholder = "seconds or HH:MM:SS.mmm";
-  } else if (isPathLike(p)) {
-    attrs.list = mediaDatalist();
-    attrs.placeholder = def != null ? String(def) : "choose a file";
-  }
-  const input = el("input", attrs);
-  return { node: input, read: () => (input.value.trim() === "" ? undefined : input.value.trim()), input };
-}
-
-let cardCounter = 0;
-function addEffectCard(name) {
-  const effect = state.effects[name];
-  if (!effect) return;
-  const n = ++cardCounter;
-  const readers = {};
-  const main = el("div", { class: "params" });
-  const more = el("div", { class: "params" });
-  effect.params.forEach((p, i) => {
-    const prefix = `p-${n}-${p.name}`;
-    const limits = [p.min != null ? `≥ ${p.min}` : null, p.max != null ? `≤ ${p.max}` : null].filter(Boolean).join(", ");
-    const help = el("span", { class: "help", text: p.help + (limits ? ` (${limits})` : "") });
-    let field;
-    if (p.multiple) {
-      const box = el("div", { class: "multi" });
-      const items = [];
-      const addOne = () => {
-        const one = paramInput(effect, p, `${prefix}-${items.length}`);
-        items.push(one);
-        box.insertBefore(one.node, addBtn);
-      };
-      const addBtn = el("button", { type: "button", class: "small", onclick: addOne, text: "+ another" });
-      box.append(addBtn);
-      addOne();
-      readers[p.name] = () => {
-        const values = items.map(it => it.read()).filter(v => v !== undefined);
-        return values.length ? values : undefined;
-      };
-      field = box;
-    } else {
-      const one = paramInput(effect, p, prefix);
-      readers[p.name] = one.read;
-      field = one.node;
-    }
-    const wrap = el("div", { class: "param" },
-      el("label", { class: "pname", for: prefix }, p.name.replaceAll("_", " "), " ", el("span", { class: "ptype", text: p.type + (p.multiple ? ", repeatable" : "") })),
-      field, help);
-    // The first parameters are shown; the rest fold away so long forms stay readable.
-    (i < 4 || effect.params.length <= 5 ? main : more).append(wrap);
-  });
-  const card = el("div", { class: "effect-card", dataset: { effect: name } },
-    el("header", {},
-      el("span", { class: "title", text: name }),
-      el("span", { class: "kind", text: effect.kind }),
-      el("span", { class: "spacer" }),
-      el("button", { type: "button", class: "small", title: "move up", onclick: () => moveCard(entry, -1), text: "↑" }),
-      el("button", { type: "button", class: "small", title: "move down", onclick: () => moveCard(entry, 1), text: "↓" }),
-      el("button", { type: "button", class: "small", title: "remove", onclick: () => removeCard(entry), text: "remove" })),
-    el("p", { class: "summary", text: effect.summary }),
-    effect.params.length ? main : el("p", { class: "muted", text: "no parameters" }),
-    more.children.length ? el("details", { class: "more" }, el("summary", { text: `${more.children.length} more options` }), more) : null);
-  const entry = { name, card, readers };
-  state.chain.push(entry);
-  $("#chain").append(card);
-  updateRunButtons();
-}
-
-function moveCard(entry, step) {
-  const i = state.chain.indexOf(entry);
-  const j = i + step;
-  if (j < 0 || j >= state.chain.length) return;
-  state.chain.splice(i, 1);
-  state.chain.splice(j, 0, entry);
-  $("#chain").replaceChildren(...state.chain.map(e => e.card));
-}
-function removeCard(entry) {
-  state.chain = state.chain.filter(e => e !== entry);
-  entry.card.remove();
-  updateRunButtons();
-}
-
-function chainValues() {
-  for (const input of $("#chain").querySelectorAll("input, select")) {
-    if (!input.checkValidity()) {
-      input.focus();
-      throw new Error(`${input.getAttribute("aria-label") || input.name}: ${input.validationMessage}`);
-    }
-  }
-  return state.chain.map(e => {
-    const params = {};
-    for (const [k, read] of Object.entries(e.readers)) {
-      const v = read();
-      if (v !== undefined) params[k] = v;
-    }
-    return { name: e.name, params };
-  });
-}
-
-function updateRunButtons() {
-  const ready = !!state.selected && state.chain.length > 0;
-  $("#run-full").disabled = !ready;
-  $("#run-preview").disabled = !ready;
-}
-
-async function startJob(preview) {
-  hideBanner();
-  let effects;
-  try { effects = chainValues(); } catch (e) { showBanner(e.message); return; }
-  const body = {
-    input: state.selected, effects, format: $("#out-format").value,
-    audio: $("#out-audio").checked,
-  };
-  if ($("#out-crf").value !== "") body.crf = Number($("#out-crf").value);
-  if (preview) {
-    // The start may be seconds or a timecode (HH:MM:SS.mmm); the server reads both.
-    body.preview = { start: $("#preview-start").value.trim() || "0", length: Number($("#preview-length").value) || 2 };
-  }
-  try {
-    const job = await api("/api/jobs", { method: "POST", json: body });
-    state.mine.add(job.id);
-    upsertJob(job);
-  } catch (e) {
-    showBanner(e.message);
-  }
-}
+// (the effect forms, the chain and starting a job: forms.js)
 
 // -- jobs ----------------------------------------------------------------------------------
 async function loadJobs() {
@@ -453,6 +274,7 @@ function jobStats(job) {
   const parts = [];
   if (job.status === "queued") return "waiting for a worker";
   if (job.status === "running" && p.phase_text) return `${p.phase_text}…`;
+  if (job.status === "running" && p.passes > 1) parts.push(`pass ${p.pass} of ${p.passes}: ${p.pass_text}`);
   if (job.status === "running" && p.frames == null && p.seconds == null) return "starting…";
   if (p.frames != null) parts.push(`${p.frames}${p.total ? "/" + p.total : ""} frames`);
   if (p.seconds != null && job.status === "running") parts.push(`${p.seconds.toFixed(0)}${p.total_seconds ? "/" + p.total_seconds.toFixed(0) : ""} s heard`);
@@ -470,6 +292,32 @@ function jobStats(job) {
   return parts.join(" · ");
 }
 
+// A bar that never goes back within a pass (a job of several passes restarts it per pass).
+const barSeen = new Map();  // job id -> {pass, fraction}
+function barFraction(job) {
+  const p = job.progress || {};
+  const pass = p.pass || 1;
+  const seen = barSeen.get(job.id);
+  const fraction = Math.max(p.fraction ?? 0, seen && seen.pass === pass && job.status === "running" ? seen.fraction : 0);
+  barSeen.set(job.id, { pass, fraction });
+  return fraction;
+}
+
+// A job's chain and its settings: each effect with the values it was given.
+const settingsOpen = new Set();
+function jobSettings(job) {
+  const spec = job.spec || {};
+  const rows = (spec.effects || []).map(e => {
+    const values = Object.entries(e.params || {}).map(([k, v]) => `${k.replaceAll("_", " ")} ${Array.isArray(v) ? v.join(", ") : v}`);
+    return el("li", {}, el("b", { text: e.name }), values.length ? ": " + values.join(" · ") : " (its defaults)");
+  });
+  if (spec.preview) rows.push(el("li", { class: "muted", text: `preview from ${spec.preview.start} s to ${spec.preview.end} s` }));
+  rows.push(el("li", { class: "muted", text: [`.${spec.format || "mp4"}`, spec.crf != null ? `quality (CRF) ${spec.crf}` : null, spec.audio === false ? "no audio" : null].filter(Boolean).join(" · ") }));
+  const box = el("details", { class: "settings", open: settingsOpen.has(job.id) }, el("summary", { text: "settings" }), el("ul", {}, ...rows));
+  box.addEventListener("toggle", () => (box.open ? settingsOpen.add(job.id) : settingsOpen.delete(job.id)));
+  return box;
+}
+
 function showHealth() {
   const h = state.health;
   if (!h) return;
@@ -483,13 +331,15 @@ function renderJobs() {
   const jobs = [...state.jobs.values()].sort((a, b) => b.created - a.created);
   list.replaceChildren(...jobs.map(job => {
     const p = job.progress || {};
-    const frac = job.status === "done" ? 1 : (p.fraction ?? 0);
+    const frac = job.status === "done" ? 1 : barFraction(job);
     const bar = el("span", { class: "bar" + (job.status === "running" && p.fraction == null ? " indeterminate" : "") }, el("span", { style: { width: `${(frac * 100).toFixed(1)}%` } }));
     const actions = el("div", { class: "actions" });
     if (job.status === "running" || job.status === "queued")
       actions.append(el("button", { class: "small", "data-action": "cancel", onclick: () => jobAction(job.id, "cancel"), text: "Cancel" }));
     if (["failed", "cancelled", "interrupted", "done"].includes(job.status))
       actions.append(el("button", { class: "small", "data-action": "retry", onclick: () => { state.mine.add(job.id); jobAction(job.id, "retry"); }, text: job.status === "interrupted" ? "Resume (run again)" : "Run again" }));
+    if (job.kind === "effects" && job.status !== "running" && job.status !== "queued")
+      actions.append(el("button", { class: "small", "data-action": "edit", onclick: () => editJob(job), text: "Edit and run again" }));
     if (job.status === "done" && job.kind === "effects") {
       actions.append(el("button", { class: "small", "data-action": "open", onclick: () => openResult(job.id), text: "Compare" }));
       actions.append(el("a", { class: "button small", "data-action": "download", href: `/api/jobs/${job.id}/result`, download: job.result ? job.result.output : "", text: "Download" }));
@@ -507,6 +357,7 @@ function renderJobs() {
       bar,
       el("div", { class: "stats", text: jobStats(job) }),
       job.error && job.status !== "done" ? el("div", { class: "error", text: job.error }) : null,
+      job.kind === "effects" ? jobSettings(job) : null,
       actions);
   }));
 }
@@ -743,7 +594,7 @@ function wire() {
   $("#transcribe-run").addEventListener("click", runTranscribe);
   $("#search-run").addEventListener("click", runSearch);
   $("#search-query").addEventListener("keydown", e => { if (e.key === "Enter") runSearch(); });
-  document.body.append(el("datalist", { id: "rate-suggestions" }, ...RATE_SUGGESTIONS.map(r => el("option", { value: r }))));
+  wireForms();
   setSplit(50);
   updateRunButtons();
 }
@@ -753,6 +604,7 @@ async function start() {
   await loadHealth();
   try {
     await Promise.all([loadEffects(), loadMedia(), loadJobs()]);
+    await restoreState();
   } catch (e) {
     showBanner(e.message);
     return;
