@@ -51,9 +51,11 @@ def test_the_kind_follows_the_filter_and_the_class_stays_classical():
 
 
 def test_large_frames_run_in_tiles_and_sides_are_padded_to_multiples_of_4():
-    assert vintage.auto_tile(768, 576, 0) == 0
-    assert vintage.auto_tile(1920, 1080, 0) == vintage.AUTO_TILE
+    assert vintage.auto_tile(1920, 1080, 0) == 0
+    assert vintage.auto_tile(3840, 2160, 0) == vintage.AUTO_TILE
     assert vintage.auto_tile(1920, 1080, 300) == 300
+    with pytest.raises(MoviolaError, match="tile"):
+        create("stylize", filter="vintage", tile=16)
     padded = vintage.pad_to(np.zeros((53, 70, 3), np.uint8), 4)
     assert padded.shape == (56, 72, 3)
 

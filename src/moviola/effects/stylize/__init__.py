@@ -74,8 +74,8 @@ from moviola.effects.stylize.synthesis import (
     transfer_style,
     work_size,
 )
+from moviola.effects.stylize.vintage import MIN_TILE, Vintage, auto_tile
 from moviola.effects.stylize.vintage import MODEL as VINTAGE_MODEL
-from moviola.effects.stylize.vintage import Vintage, auto_tile
 from moviola.errors import MoviolaError
 from moviola.media.frame import Frame, StreamInfo, like, to_uint8
 from moviola.media.still import read_rgb
@@ -180,8 +180,8 @@ class Stylize(Effect):
             "tile",
             int,
             0,
-            "run the model on tiles of this size (0: whole frame; vintage: tiles of 640 above "
-            "1280 px)",
+            "run the model on tiles of this size (0: whole frame; vintage: tiles of 1024 above "
+            "2048 px)",
             min=0,
             max=8192,
         ),
@@ -283,6 +283,8 @@ class Stylize(Effect):
             parse_keyframe(text)  # FRAME=IMAGE, the image a file
         if self.model is not None and Path(self.model).suffix.lower() != ".onnx":
             raise MoviolaError(f"stylize: model must be an .onnx file: {self.model}")
+        if self.filter in MODEL_FILTERS and 0 < self.tile < MIN_TILE:
+            raise MoviolaError(f"stylize: tile must be 0 (auto) or at least {MIN_TILE} pixels")
 
     def chunk_problem(self) -> str | None:
         if self.keyframe or self.style:

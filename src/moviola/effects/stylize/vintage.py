@@ -14,8 +14,9 @@ starts a new shot.
 
 Large frames run in tiles (``tile``; automatically above :data:`AUTO_TILE_ABOVE` px). Per-tile
 statistics would give each tile its own look; with the statistics shared, every tile is
-normalised alike: the shot's first statistics come from the whole frame scaled down to the tile
-size, and tiles' own statistics are pooled over the frame before they feed the average.
+normalised alike: the shot's first statistics (per frame, with ``shared=False``: every frame's)
+come from the whole frame scaled down to the tile size, and the tiles' own statistics are pooled
+over the frame before they feed the average.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ RUNNING = 0.05
 #: frame_change above which a new shot starts (as interpolate's default cut threshold).
 CUT = 0.4
 #: Frames whose longer side exceeds this run in tiles of :data:`AUTO_TILE` px by default.
-AUTO_TILE_ABOVE, AUTO_TILE = 1280, 640
+AUTO_TILE_ABOVE, AUTO_TILE = 2048, 1024  # a whole 1080p frame: about 3 GB; 4K: four times that
+MIN_TILE = 64  # smaller tiles are mostly overlap and padding
 _MULTIPLE = 4  # two stride-2 layers: sides that are multiples of 4 come back the same size
 
 
@@ -127,7 +129,9 @@ class Vintage:
         h, w = rgb.shape[:2]
         padded = pad_to(rgb, _MULTIPLE)
         tiled = bool(self.tile) and max(padded.shape[:2]) > self.tile
-        if self.shared:
+        if not self.shared:  # each frame its own statistics (in tiles: the whole frame's)
+            self.session.stats = self._whole_frame_statistics(padded) if tiled else None
+        else:
             signature = frame_signature(rgb)
             if self._signature is None or frame_change(self._signature, signature) > CUT:
                 self.shots += 1  # a new shot: its statistics from this frame
