@@ -129,12 +129,15 @@ def _chain(data: dict, roots: MediaRoots) -> list[dict]:
 def _changes_something(effect) -> None:
     """Refuse a classical retiming effect that, as filled in, keeps the clip as it is (trim
     with nothing filled in would silently copy the clip)."""
+    from moviola.media.frame import StreamInfo
     from moviola.media.timeline import Timeline
     from moviola.pipeline.runner import Chain
 
     if type(effect).timing != "retime" or effect.kind != "classical":
         return
-    if Chain([effect]).timeline(Timeline()).is_identity:
+    rate = Fraction(30000, 1001)
+    info = StreamInfo(64, 64, rate, 1 / rate, frames=300, duration=300 / rate)
+    if Chain([effect]).timeline(Timeline()).is_identity and effect.configure(info) == info:
         names = ", ".join(p.name.replace("_", " ") for p in effect.params)
         raise MoviolaError(
             f"{effect.name}: as filled in, it keeps the whole clip unchanged: fill in {names}"

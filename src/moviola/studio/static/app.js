@@ -312,7 +312,7 @@ function jobSettings(job) {
     return el("li", {}, el("b", { text: e.name }), values.length ? ": " + values.join(" · ") : " (its defaults)");
   });
   if (spec.preview) rows.push(el("li", { class: "muted", text: `preview from ${spec.preview.start} s to ${spec.preview.end} s` }));
-  rows.push(el("li", { class: "muted", text: [`.${spec.format || "mp4"}`, spec.crf != null ? `quality (CRF) ${spec.crf}` : null, spec.audio === false ? "no audio" : null].filter(Boolean).join(" · ") }));
+  rows.push(el("li", { class: "muted", text: [`output .${spec.format || "mp4"}`, spec.crf != null ? `quality (CRF) ${spec.crf}` : null, spec.audio === false ? "no audio" : null].filter(Boolean).join(" · ") }));
   const box = el("details", { class: "settings", open: settingsOpen.has(job.id) }, el("summary", { text: "settings" }), el("ul", {}, ...rows));
   box.addEventListener("toggle", () => (box.open ? settingsOpen.add(job.id) : settingsOpen.delete(job.id)));
   return box;
