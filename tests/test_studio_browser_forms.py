@@ -8,6 +8,8 @@ Set MOVIOLA_STUDIO_SCREENSHOTS=DIR to keep the screenshots (see test_studio_brow
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytest.importorskip("starlette", reason="the studio extra is not installed")
@@ -219,4 +221,44 @@ def test_a_second_pass_is_named_and_its_bar_never_goes_back(tmp_path, page, medi
         assert push(1, 0.4)[1] == "50%"  # never backwards within a pass
         text, width = push(2, 0.1)
         assert text.startswith("pass 2 of 2: describing the shots") and width == "10%"
+        assert not page.noise, page.noise
+
+
+def test_search_says_no_match_below_the_threshold(tmp_path, page, media):
+    """Scores below editing.MATCH_THRESHOLD (measured by bench/studio_search.py) are no match:
+    the page says so and shows the closest shots as weak ones."""
+    from moviola.studio.editing import MATCH_THRESHOLD
+
+    with Studio(tmp_path / "data", [media]) as server:
+        root = _open(page, server, clip=None)
+        if not server.json("GET", "/api/editing")["search"]:
+            pytest.skip("search needs moviola[analysis]")
+        shot = {"index": 0, "start_seconds": 0, "end_seconds": 1, "frames": 30, "source": ""}
+        shot.update(start_timecode="00:00:00.000", end_timecode="00:00:01.000")
+        shot["source"] = f"{root}/clip.mp4"
+
+        def answer(scores):
+            results = [{**shot, "score": s, "match": s >= MATCH_THRESHOLD} for s in scores]
+            body = {"query": "a rocket launch", "results": results, "threshold": MATCH_THRESHOLD}
+            body["matched"] = any(r["match"] for r in results)
+            return json.dumps(body)
+
+        replies = [answer([0.31, 0.2]), answer([0.52, 0.3])]
+        page.route(
+            "**/api/editing/search",
+            lambda route: route.fulfill(
+                status=200, content_type="application/json", body=replies.pop(0)
+            ),
+        )
+        page.click("#tab-editing")
+        page.fill("#search-query", "a rocket launch")
+        page.click("#search-run")
+        page.wait_for_selector("#search-no-match")
+        assert page.inner_text("#search-no-match").startswith("no match for “a rocket launch”")
+        assert page.locator("#search-results .shot.weak").count() == 2
+        _shot(page, "search-no-match.png")
+        page.click("#search-run")
+        page.wait_for_selector("#search-no-match", state="detached")
+        assert page.locator("#search-results .shot").count() == 1  # the weak one is left out
+        assert page.locator("#search-results .shot.weak").count() == 0
         assert not page.noise, page.noise

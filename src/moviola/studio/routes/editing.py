@@ -36,7 +36,16 @@ async def editing_search(request: Request) -> Response:
         int(data.get("limit") or 20),
         {k: v for k, v in (data.get("filters") or {}).items() if v not in (None, "")},
     )
-    return JSONResponse({"query": query, "results": results})
+    for row in results:
+        row["match"] = float(row.get("score") or 0.0) >= editing.MATCH_THRESHOLD
+    return JSONResponse(
+        {
+            "query": query,
+            "results": results,
+            "matched": any(r["match"] for r in results),
+            "threshold": editing.MATCH_THRESHOLD,
+        }
+    )
 
 
 async def job_shots(request: Request) -> Response:

@@ -515,7 +515,7 @@ function shotCard(source, shot) {
     lines.push(shot.summary);  // the description in words, when the shots were described
   } else {
     const skip = new Set(["index", "shot", "start_frame", "end_frame", "start_timecode", "end_timecode", "start_seconds",
-      "end_seconds", "frames", "transition", "transition_frames", "thumbnail", "source", "score", "similarity", "duration"]);
+      "end_seconds", "frames", "transition", "transition_frames", "thumbnail", "source", "score", "similarity", "duration", "match"]);
     for (const [k, v] of Object.entries(shot)) {
       if (skip.has(k) || v === null || typeof v === "object") continue;
       lines.push(`${k.replaceAll("_", " ")}: ${typeof v === "number" ? Math.round(v * 100) / 100 : v}`);
@@ -549,7 +549,16 @@ async function runSearch() {
   $("#search-results").replaceChildren(el("p", { class: "muted", text: "searching…" }));
   try {
     const data = await api("/api/editing/search", { method: "POST", json: { query } });
-    $("#search-results").replaceChildren(...(data.results.length ? data.results.map(r => shotCard(r.source, r)) : [el("p", { class: "muted", text: "nothing found: shots are searchable once described (tick “describe shots”)" })]));
+    if (!data.results.length) {
+      $("#search-results").replaceChildren(el("p", { class: "muted", text: "nothing found: shots are searchable once described (tick “describe shots”)" }));
+      return;
+    }
+    const matches = data.results.filter(r => r.match);
+    const weak = data.results.filter(r => !r.match).slice(0, matches.length ? 0 : 3);
+    $("#search-results").replaceChildren(
+      ...(matches.length ? [] : [el("p", { class: "no-match", id: "search-no-match", text: `no match for “${data.query}”: the closest shots, none of them close` })]),
+      ...matches.map(r => shotCard(r.source, r)),
+      ...weak.map(r => { const card = shotCard(r.source, r); card.classList.add("weak"); return card; }));
   } catch (e) { showBanner(e.message); }
 }
 
