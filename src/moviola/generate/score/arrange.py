@@ -146,6 +146,8 @@ class Arranger:
             register=(self.style.melody.low, self.style.melody.high),
             cadence=cadence,
             temperature=self.mood.temperature,
+            style=self.mood.phrasing,
+            chord_beats=self.mood.chord_beats,
         )
 
     def _period(self, letter: str, densities: list[float]) -> tuple[composer.Phrase, ...]:

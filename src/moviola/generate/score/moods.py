@@ -26,13 +26,25 @@ class Mood:
     temperature: float  # the composer's sampling temperature
     description: str
     energy: float = 0.0  # added to the picture's intensity (clipped to 0..1)
+    phrasing: str = "tune"  # the composer's style: "tune" (fiddle tunes) or "hymn" (chorales)
+    chord_beats: float = 2.0  # harmonic rhythm: beats per chord
 
 
 MOODS = {
     m.name: m
     for m in (
         Mood(
-            "calm", "major", (5, 0, 7, 2), (62, 92, 74), "piano", 0.55, 0.9, "unhurried, warm", -0.1
+            "calm",
+            "major",
+            (5, 0, 7, 2),
+            (62, 92, 74),
+            "piano",
+            0.55,
+            0.9,
+            "unhurried, warm",
+            -0.1,
+            "hymn",
+            4.0,
         ),
         Mood(
             "happy",
@@ -45,15 +57,48 @@ MOODS = {
             "bright, bouncy",
             0.15,
         ),
-        Mood("sad", "minor", (2, 9, 4), (54, 80, 64), "strings", 0.55, 0.85, "slow, minor", -0.1),
+        Mood(
+            "sad",
+            "minor",
+            (2, 9, 4),
+            (54, 80, 64),
+            "strings",
+            0.55,
+            0.85,
+            "slow, minor",
+            -0.1,
+            "hymn",
+            4.0,
+        ),
         Mood(
             "tense", "minor", (4, 1, 6, 11), (90, 132, 110), "orchestral", 0.8, 1.0, "pulsing", 0.2
         ),
         Mood(
-            "epic", "minor", (2, 0, 7), (76, 112, 90), "orchestral", 1.0, 0.9, "big, brassy", 0.25
+            "epic",
+            "minor",
+            (2, 0, 7),
+            (76, 112, 90),
+            "orchestral",
+            1.0,
+            0.9,
+            "big, brassy",
+            0.25,
+            "hymn",
+            4.0,
         ),
         Mood("dreamy", "mixolydian", (5, 3, 10), (60, 90, 72), "electronic", 0.5, 1.0, "floating"),
-        Mood("mysterious", "dorian", (2, 9, 4), (66, 100, 80), "strings", 0.6, 1.0, "modal"),
+        Mood(
+            "mysterious",
+            "dorian",
+            (2, 9, 4),
+            (66, 100, 80),
+            "strings",
+            0.6,
+            1.0,
+            "modal",
+            0.0,
+            "hymn",
+        ),
     )
 }
 
