@@ -272,3 +272,26 @@ def test_search_says_no_match_below_the_threshold(tmp_path, page, media):
         assert page.locator("#search-results .shot").count() == 1  # the weak one is left out
         assert page.locator("#search-results .shot.weak").count() == 0
         assert not page.noise, page.noise
+
+
+def test_stylize_keyframes_are_edited_as_a_frame_and_a_painted_image(tmp_path, page, media):
+    with Studio(tmp_path / "data", [media]) as server:
+        root = _open(page, server)
+        card = _add(page, "stylize")
+        where = card.locator("[data-keyframe-where='keyframe']").first
+        picker = card.locator("select[data-param='keyframe']").first
+        picker.select_option(f"{root}/face.png")
+        page.click("#run-full")
+        assert (
+            "which frame" in card.locator(".param[data-name='keyframe'] .field-error").inner_text()
+        )
+        where.fill("15")
+        where.dispatch_event("change")
+        thumb = card.locator(".kf-thumb").first
+        assert "t=0.50" in (thumb.get_attribute("src") or "")  # frame 15 at 29.97 fps
+        page.wait_for_function("() => document.querySelector('.kf-thumb').naturalWidth > 0")
+        assert page.evaluate("() => chainValues()") == [
+            {"name": "stylize", "params": {"keyframe": [f"15={root}/face.png"]}}
+        ]
+        _shot(page, "forms-keyframes.png")
+        assert not page.noise, page.noise

@@ -135,6 +135,7 @@ function paramInput(effect, p, id) {
     }
     return { ...one, node: input };
   }
+  if (p.kind === "keyframes") return keyframeInput(effect, p, id, base);
   if (isFileOnly(p)) {
     const sel = el("select", { ...base, class: "file-pick", "data-none": def != null ? `(default: ${def})` : "(none: choose a file)" });
     fillFilePicker(sel);
@@ -157,6 +158,56 @@ function paramInput(effect, p, id) {
   return { node: input, read: () => (input.value.trim() === "" ? undefined : input.value.trim()),
     write: v => { input.value = v == null ? "" : String(v); },
     check: () => (input.checkValidity() ? "" : (TYPE_WORDS[p.type] ? `not ${TYPE_WORDS[p.type]}` : input.validationMessage)), input };
+}
+
+// A keyframe (FRAME=IMAGE): where in the clip (a frame number, or a time like 2.5s), that
+// frame of the chosen clip to see (and download, to paint over), and the painted image picked
+// from the footage.
+function keyframeSeconds(where) {
+  const text = String(where).trim();
+  if (!text) return null;
+  if (/^\d*\.?\d+s$/.test(text)) return Number(text.slice(0, -1));
+  if (!/^\d+$/.test(text)) { const t = parseClock(text); return Number.isNaN(t) ? null : t; }
+  const v = state.probe && state.probe.video && state.probe.video[0];
+  const [a, b] = String((v && v.rate) || "25").split("/").map(Number);
+  return Number(text) / (b ? a / b : a);
+}
+function keyframeInput(effect, p, id, base) {
+  const where = el("input", { id, type: "text", class: "kf-where", placeholder: "frame, or 2.5s", autocomplete: "off",
+    "aria-label": `${effect.name} ${label(p.name)} frame`, "data-keyframe-where": p.name });
+  const image = el("select", { ...base, id: `${id}-image`, class: "file-pick", "data-none": "(the painted frame: choose)" });
+  fillFilePicker(image);
+  const thumb = el("img", { class: "kf-thumb hidden", alt: "that frame of the clip" });
+  const grab = el("a", { class: "button small hidden", download: "", text: "this frame, to paint" });
+  const show = () => {
+    const t = keyframeSeconds(where.value);
+    const ok = t != null && state.selected;
+    thumb.classList.toggle("hidden", !ok);
+    grab.classList.toggle("hidden", !ok);
+    if (!ok) return;
+    thumb.src = mediaUrl("frame", state.selected, `&t=${t.toFixed(3)}&w=160`);
+    grab.href = mediaUrl("frame", state.selected, `&t=${t.toFixed(3)}&w=4096`);
+  };
+  where.addEventListener("change", show);
+  return {
+    node: el("div", { class: "keyframe" }, el("span", { class: "inline" }, where, el("span", { text: "=" }), image), el("span", { class: "inline" }, thumb, grab)),
+    read: () => (where.value.trim() && image.value ? `${where.value.trim()}=${image.value}` : undefined),
+    write: v => {
+      const [w, ...rest] = String(v ?? "").split("=");
+      where.value = rest.length ? w : "";
+      setPicked(image, rest.length ? rest.join("=") : w);
+      show();
+    },
+    check: () => {
+      const w = where.value.trim();
+      if (!w && !image.value) return "";
+      if (!w) return "which frame: a frame number, or a time like 2.5s";
+      if (keyframeSeconds(w) == null) return "the frame is a number, or a time like 2.5s";
+      if (!image.value) return "choose the painted image for that frame";
+      return "";
+    },
+    input: image,
+  };
 }
 
 let cardCounter = 0;
