@@ -124,6 +124,11 @@ def test_reload_keeps_the_clip_the_chain_and_its_values(tmp_path, page, media):
         assert page.input_value("#preview-start") == "0.5"
         assert "other.mp4" in page.inner_text("#chain-input")
         _shot(page, "forms-after-reload.png")
+        page.click("#tab-editing")  # the open tab is remembered too
+        page.wait_for_timeout(400)
+        page.reload()
+        page.wait_for_selector("body[data-ready='1']")
+        page.wait_for_selector("#view-editing:not(.hidden)")
         assert not page.noise, page.noise
 
 

@@ -95,6 +95,7 @@ function setTab(name) {
   $("#view-editing").classList.toggle("hidden", name !== "editing");
   if (name === "editing" && state.openJob) closeResult();
   if (name === "editing") loadEditing();
+  saveState();
 }
 
 // -- health --------------------------------------------------------------------------------

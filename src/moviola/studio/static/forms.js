@@ -417,7 +417,7 @@ function saveState() {
     const key = storageKey();
     if (!key) return;
     const saved = {
-      selected: state.selected, chain: chainState(),
+      selected: state.selected, chain: chainState(), tab: state.tab,
       out: { format: $("#out-format").value, crf: $("#out-crf").value, audio: $("#out-audio").checked },
       preview: { start: $("#preview-start").value, length: $("#preview-length").value },
     };
@@ -443,6 +443,7 @@ async function restoreState() {
       $("#preview-length").value = saved.preview.length || "2";
     }
     if (saved.selected && state.media.some(f => f.id === saved.selected)) await selectMedia(saved.selected);
+    if (saved.tab === "editing") setTab("editing");
   } finally {
     state.restoring = false;
   }
