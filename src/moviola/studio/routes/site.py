@@ -60,24 +60,30 @@ async def effects(request: Request) -> Response:
     described = [cls.describe() for cls in registry.effects().values()]
     for effect in described:
         for param in effect["params"]:
-            notes = _model_notes(param.get("choices") or ())
+            notes = _model_notes(param.get("choices") or (), param.get("help") or "")
             if notes:
                 param["choice_notes"] = notes
     return JSONResponse({"effects": described, "formats": list(OUTPUT_FORMATS)})
 
 
-def _model_notes(choices) -> dict[str, str]:
+def _model_notes(choices, help_text: str = "") -> dict[str, str]:
     """``{choice: "not installed (size, license)"}`` for the choices that name models of the
-    store (the model's id, or the family its ids begin with) none of which is cached."""
+    store none of which is cached: the model's id, the family its ids begin with, or the id
+    the help text gives after the choice (``vintage (model vintagify-cyclegan, ...)``)."""
+    import re
+
     from moviola.models.registry import list_models
     from moviola.models.store import is_cached
 
     models = list_models()
     notes = {}
     for choice in choices:
-        named = [m for m in models if m.id == choice] or [
-            m for m in models if m.id.startswith(f"{choice}-")
-        ]
+        said = re.search(rf"\b{re.escape(choice)} \((?:model )?([\w.-]+)", help_text)
+        named = (
+            [m for m in models if m.id == choice]
+            or [m for m in models if said and m.id == said.group(1)]
+            or [m for m in models if m.id.startswith(f"{choice}-")]
+        )
         if not named or any(is_cached(m.id) for m in named):
             continue
         spec = named[0]
