@@ -14,7 +14,8 @@
   register 55..84, temperature 1, style tune, motif 0.5 and 0; mode and meter taken in turn from
   the held-out pieces') against the first
   8 bars of every held-out piece at least that long, and against 8-bar melodies sampled from the
-  5-gram: in-key ratio (the scale, plus the leading tone in minor), chord tones on the beat,
+  5-gram (which sees no chords: its chord tones are counted against the chords of the held-out
+  piece it is paired with): in-key ratio (the scale, plus the leading tone in minor), chord tones on the beat,
   pitch-class entropy (bits, per phrase), motif repetition (the share of 4-note interval patterns
   (3 intervals) that occur again in the same phrase), mean leap (semitones), steps (|interval| <= 2).
 - Density: notes per bar at density 0, 0.25, 0.5, 0.75, 1; speed: seconds per 16-bar phrase.
