@@ -29,6 +29,8 @@ SECTIONS = [
     ("engines.md", "## Ray engine: 1 vs 2 workers"),
     ("presenter.md", "## Presenter and lipsync: speed and mouth sync"),
     ("montage.md", "## Montage and downbeats: figures"),
+    ("score.md", "## Score: cuts on beats, speed, loudness, dialogue"),
+    ("composer.md", "## Composer: held-out likelihood and musical statistics"),
 ]
 
 

@@ -101,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
                     "midi": str(result.midi) if result.midi else None,
                     "stems": [str(p) for p in result.stems],
                     "note": result.fallback,
+                    "beat_times": [round(t, 4) for t in result.beats],
+                    "bar_times": [round(t, 4) for t in result.bar_lines],
                 },
                 indent=2,
             )

@@ -57,6 +57,8 @@ class ScoreResult:
     midi: Path | None = None
     stems: list[Path] = field(default_factory=list)
     audio: str = "music"  # "music" (audio file), "replaced", "mixed"
+    beats: list[float] = field(default_factory=list)  # every beat's time, seconds
+    bar_lines: list[float] = field(default_factory=list)  # every bar's first beat
     fallback: str | None = None  # why the picture's audio could not be copied
 
     @property
@@ -198,6 +200,8 @@ def _render(  # noqa: PLR0913 - the command's options
         stems=stem_paths,
         audio=audio_mode,
         fallback=fallback,
+        beats=[float(t) for t in beats],
+        bar_lines=[float(t) for t in bars],
     )
 
 
