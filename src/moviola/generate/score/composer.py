@@ -344,22 +344,6 @@ def _echo_source(
     return [(d, p) for _, d, p in notes]
 
 
-def _step_like(prev: int, a: int, b: int, mode: int) -> int:
-    """The pitch token a step from ``prev`` like the one from ``a`` to ``b``: the same number of
-    scale degrees (a diatonic sequence), or of semitones where a note is off the scale."""
-    scale = (0, 2, 4, 5, 7, 9, 11) if mode == 0 else (0, 2, 3, 5, 7, 8, 10)
-
-    def degree(tok: int) -> int | None:
-        octave, pc = divmod(tok + T.PITCH_LO, 12)
-        return octave * 7 + scale.index(pc) if pc in scale else None
-
-    da, db, dp = degree(a), degree(b), degree(prev)
-    if da is None or db is None or dp is None:
-        return prev + b - a
-    octave, k = divmod(dp + db - da, 7)
-    return octave * 12 + scale[k] - T.PITCH_LO
-
-
 def _melody(
     ctx: _Ctx, rng: np.random.Generator, temperature: float, cadence: str, motif: float
 ) -> list[tuple[float, int, int]]:
@@ -386,7 +370,7 @@ def _melody(
             d, src = echo.pop(0)
             target = -1
             if src != T.REST and src_prev not in (-1, T.REST) and prev_p not in (-1, T.REST):
-                target = _step_like(prev_p, src_prev, src, ctx.mode)
+                target = T.step_like(prev_p, src_prev, src, ctx.mode)
             src_prev = src if src != T.REST else src_prev
         else:
             d, src, target = _softmax_sample(ctx.dur_logits(h, t, temperature), rng), -1, -1

@@ -298,3 +298,20 @@ def parse_roman(numeral: str, mode: str) -> tuple[int, str]:
         "maj7": "maj7", "7": "dom7" if upper else "min7",
     }[suffix]  # fmt: skip
     return root, quality
+
+
+def step_like(prev: int, a: int, b: int, mode: int) -> int:
+    """The pitch token a step from ``prev`` like the one from ``a`` to ``b``: the same number of
+    scale degrees (a diatonic sequence), or of semitones where a note is off the scale. ``mode``:
+    0 major, 1 minor."""
+    scale = (0, 2, 4, 5, 7, 9, 11) if mode == 0 else (0, 2, 3, 5, 7, 8, 10)
+
+    def degree(tok: int) -> int | None:
+        octave, pc = divmod(tok + PITCH_LO, 12)
+        return octave * 7 + scale.index(pc) if pc in scale else None
+
+    da, db, dp = degree(a), degree(b), degree(prev)
+    if da is None or db is None or dp is None:
+        return prev + b - a
+    octave, k = divmod(dp + db - da, 7)
+    return octave * 12 + scale[k] - PITCH_LO
