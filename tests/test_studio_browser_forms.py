@@ -168,14 +168,33 @@ def test_values_that_do_not_fit_are_refused_next_to_their_field(tmp_path, page, 
         assert "past the end" in page.inner_text("#preview-error")
         assert page.locator("li.job").count() == 0
 
-        # an error the page cannot place goes to the banner, which goes once it is fixed
+        # output options are checked too
         page.fill("#preview-start", "0")
         page.fill("#out-crf", "99")
         page.click("#run-full")
-        page.wait_for_selector("#banner:not(.hidden)")
-        assert "crf" in page.inner_text("#banner")
+        assert "0 to 63" in page.inner_text("#out-error")
         page.fill("#out-crf", "20")
+        assert page.is_hidden("#out-error")
+
+        # an error the page cannot place goes to the banner, which goes once a field changes
+        page.route(
+            "**/api/jobs",
+            lambda route: (
+                route.fulfill(
+                    status=400,
+                    content_type="application/json",
+                    body='{"error": "the disk is full"}',
+                )
+                if route.request.method == "POST"
+                else route.continue_()
+            ),
+        )
+        page.click("#run-full")
+        page.wait_for_selector("#banner:not(.hidden)")
+        assert page.inner_text("#banner-text") == "the disk is full"
+        page.fill("#out-crf", "22")
         assert page.is_hidden("#banner")
+        page.unroute("**/api/jobs")
 
         # trim with nothing filled in would copy the clip: refused, in words
         card.locator("button[title='remove']").click()

@@ -365,6 +365,11 @@ function showJobError(message) {
   showBanner(plain);
 }
 
+function outError(message) {
+  $("#out-error").textContent = message;
+  $("#out-error").classList.toggle("hidden", !message);
+}
+
 function previewError(message) {
   $("#preview-error").textContent = message;
   $("#preview-error").classList.toggle("hidden", !message);
@@ -385,16 +390,21 @@ function updateRunButtons() {
 async function startJob(preview) {
   hideBanner();
   previewError("");
+  outError("");
   const effects = chainValues();
   if (!effects) return;
   const body = { input: state.selected, effects, format: $("#out-format").value, audio: $("#out-audio").checked };
-  if ($("#out-crf").value !== "") body.crf = Number($("#out-crf").value);
+  const crf = $("#out-crf");
+  if (crf.validity.badInput || !crf.checkValidity()) { outError("quality (CRF) is a whole number from 0 to 63, or empty for auto"); return; }
+  if (crf.value !== "") body.crf = Number(crf.value);
   if (preview) {
     // The start may be seconds or a timecode (HH:MM:SS.mmm); the server reads both.
     const start = $("#preview-start").value.trim() || "0";
     const at = parseClock(start);
     const duration = state.probe && state.probe.duration_seconds;
     if (Number.isNaN(at)) { previewError("the start is seconds or HH:MM:SS.mmm"); return; }
+    const length = $("#preview-length");
+    if (length.validity.badInput || !length.checkValidity()) { previewError("a preview lasts from 0.2 to 30 seconds"); return; }
     if (duration != null && at >= duration) { previewError(`starts past the end of the clip (${duration.toFixed(2)} s)`); return; }
     body.preview = { start, length: Number($("#preview-length").value) || 2 };
   }
@@ -478,5 +488,7 @@ function wireForms() {
   view.addEventListener("input", () => { if (!$("#banner").classList.contains("info")) hideBanner(); saveState(); });
   view.addEventListener("change", saveState);
   $("#preview-start").addEventListener("input", () => previewError(""));
+  $("#preview-length").addEventListener("input", () => previewError(""));
+  $("#out-crf").addEventListener("input", () => outError(""));
   document.body.append(el("datalist", { id: "rate-suggestions" }, ...RATE_SUGGESTIONS.map(r => el("option", { value: r }))));
 }
