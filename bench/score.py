@@ -244,13 +244,12 @@ def bench_music(seconds: float, out: Path) -> list[str]:
     return rows
 
 
-def bench_dialogue(edit: Path, out: Path) -> list[str]:
+def bench_dialogue(out: Path) -> list[str]:
     import re
 
-    import av
-
     from moviola.generate.score import score_video
-    from moviola.media.pcm import decode_mono
+    from moviola.media.pcm import decode_mono, encode_mono
+    from moviola.media.remux import with_audio
     from moviola.speech.transcribe import transcribe
     from moviola.speech.transcript import word_edits
     from moviola.speech.voices.text import normalize
@@ -265,26 +264,8 @@ def bench_dialogue(edit: Path, out: Path) -> list[str]:
     words = lambda s: re.findall(r"[a-z']+", normalize(s).lower().replace("-", " "))  # noqa: E731
     ref = words(text)
     seconds = len(speech) / 48000 + 1.0
-    talk = out / "talk.mp4"
-    with av.open(str(edit)) as vin, av.open(str(talk), "w") as o:
-        vs = o.add_stream_from_template(vin.streams.video[0])
-        a = o.add_stream("aac", rate=48000, layout="mono")
-        for p in vin.demux(vin.streams.video[0]):
-            if p.dts is None or p.pts is None or p.pts * p.time_base > seconds:
-                continue
-            p.stream = vs
-            o.mux(p)
-        pts = 0
-        for i in range(0, len(speech), 1024):
-            f = av.AudioFrame.from_ndarray(
-                speech[None, i : i + 1024].copy(), format="flt", layout="mono"
-            )
-            f.sample_rate, f.pts = 48000, pts
-            pts += f.samples
-            for pk in a.encode(f):
-                o.mux(pk)
-        for pk in a.encode(None):
-            o.mux(pk)
+    picture, _ = make_edit(out / "talk-edit.mp4", seconds)  # the same seed: the same first cuts
+    talk = with_audio(picture, encode_mono(out / "readings.wav", [speech], 48000), out / "talk.mp4")
 
     def wer(path: Path) -> float:
         heard = " ".join(s.text for s in transcribe(path).segments)
@@ -311,7 +292,7 @@ def main() -> None:
         edit, cuts = make_edit(out / "edit.mp4", args.seconds)
         load = os.getloadavg()[0]
         rows = bench_edit(edit, cuts, args.seconds, out)
-        rows += ["", *bench_music(args.seconds, out), "", *bench_dialogue(edit, out)]
+        rows += ["", *bench_music(args.seconds, out), "", *bench_dialogue(out)]
     section = "\n".join(
         [
             "## Score: cuts on beats, speed, loudness, dialogue",

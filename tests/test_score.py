@@ -161,28 +161,10 @@ def test_moods_differ_in_key_mode_and_tempo(tmp_path):
 
 # -- scoring a video ---------------------------------------------------------------------------
 def _with_speech(video: Path, speech: Path, out: Path) -> Path:
-    """``video`` with ``speech`` (mono) as an AAC track."""
-    with av.open(str(video)) as vin, av.open(str(out), "w") as o:
-        vs = o.add_stream_from_template(vin.streams.video[0])
-        a = o.add_stream("aac", rate=48000, layout="mono")
-        for p in vin.demux(vin.streams.video[0]):
-            if p.dts is None:
-                continue
-            p.stream = vs
-            o.mux(p)
-        samples = np.concatenate(list(decode_pcm(speech, 48000))).reshape(1, -1)
-        pts = 0
-        for i in range(0, samples.shape[1], 1024):
-            f = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(samples[:, i : i + 1024]), format="flt", layout="mono"
-            )
-            f.sample_rate, f.pts = 48000, pts
-            pts += f.samples
-            for pk in a.encode(f):
-                o.mux(pk)
-        for pk in a.encode(None):
-            o.mux(pk)
-    return out
+    """``video`` with ``speech`` as its sound (the picture copied: media.remux)."""
+    from moviola.media.remux import with_audio
+
+    return with_audio(video, speech, out)
 
 
 @pytest.fixture(scope="module")

@@ -220,6 +220,12 @@ def _with_sound(video: str, sound: Path, output: Path, tags: dict[str, str]) -> 
     return "the picture was re-encoded: this container cannot take its codec by copy"
 
 
+def _settings(mood: str, style: str | None, tempo: str | float | None) -> Tempo:
+    """The tempo range; an unknown mood, style or tempo is one line, before any work."""
+    get_style(style or get_mood(mood).style)
+    return parse_tempo(tempo, mood)
+
+
 def _check_output(output: str | os.PathLike, video: bool) -> Path:
     from moviola.media.pcm import check_audio_target
 
@@ -254,16 +260,16 @@ def score_video(  # noqa: PLR0913 - the command's options
     from moviola.generate.score.picture import analyse
     from moviola.media.probe import probe
 
-    get_style(style or get_mood(mood).style)  # unknown names: one line, before any work
-    tempo_range = parse_tempo(tempo, mood)
+    tempo_range = _settings(mood, style, tempo)
     out = _check_output(output, video=True)
     if Path(video).resolve() == out.resolve():
         raise MoviolaError(f"output is the input file: {out} (choose another name)")
-    if not probe(video).video:
+    info = probe(video)
+    if not info.video:
         raise MoviolaError(f"{video} has no video stream: score needs a video (or --seconds)")
-    picture = analyse(video)
-    if picture.duration > MAX_SECONDS:
+    if float(info.duration or 0) > MAX_SECONDS:  # bounded work: refused before any decoding
         raise MoviolaError(f"{video} is over {MAX_SECONDS // 3600} hours long: score it in parts")
+    picture = analyse(video)
     plan = make_plan(
         picture.duration, picture.fps, picture.cuts, picture.intensity, 10.0, tempo_range
     )
@@ -283,8 +289,7 @@ def make_music(
     stems: str | os.PathLike | None = None,
 ) -> ScoreResult:
     """``seconds`` of music with no picture: an arc from quiet to full and back."""
-    get_style(style or get_mood(mood).style)  # unknown names: one line, before any work
-    tempo_range = parse_tempo(tempo, mood)
+    tempo_range = _settings(mood, style, tempo)
     if not 0 < seconds <= MAX_SECONDS:
         raise MoviolaError(f"--seconds must be between 0 and {MAX_SECONDS}, not {seconds:g}")
     out = _check_output(output, video=False)
