@@ -54,6 +54,7 @@ import cv2
 import numpy as np
 
 from moviola import models
+from moviola.effects.stylize.builtin import BUILTIN_STYLES, builtin_path
 from moviola.effects.stylize.filters import (
     FILTERS,
     Posterizer,
@@ -88,6 +89,7 @@ log = logging.getLogger("moviola")
 #: learned styles in the model store: name -> (model id, the network's pixel range)
 STYLE_MODELS: dict[str, tuple[str, str]] = {
     "animegan-shinkai": ("animeganv2-shinkai", "-1,1"),
+    **{name: (f"built-in {name}", "0,1") for name in BUILTIN_STYLES},  # trained here, shipped
 }
 
 #: filters that run a model from the store: name -> model id (the effect's kind is "model" then)
@@ -331,7 +333,7 @@ class Stylize(Effect):
         elif self.style_model is not None:
             model_id, value_range = STYLE_MODELS[self.style_model]
             try:
-                path = models.ensure(model_id)
+                path = builtin_path(self.style_model) or models.ensure(model_id)
             except MoviolaError as e:
                 raise MoviolaError(f"stylize: {e}") from None
             chosen = value_range if self.model_range == "auto" else self.model_range

@@ -1,0 +1,43 @@
+"""Built-in learned styles: small style networks trained here by ``moviola train-style``.
+
+Each ships in the package (``styles/NAME.onnx``, float32, 1.7 MB; range "0,1" in its metadata)
+and runs with ONNX Runtime like any ``stylize --model`` file: ``stylize --style-model NAME``.
+They were trained by ``scripts/train-styles`` (the exact commands, seeds and times) from style
+images with redistributable licenses found in installed packages; sources, licenses and
+figures: docs/stylize.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+STYLES_DIR = Path(__file__).resolve().parent / "styles"
+
+
+@dataclass(frozen=True)
+class BuiltinStyle:
+    file: str
+    image: str  # what the style image is
+    source: str  # where it was found
+    license: str
+
+
+BUILTIN_STYLES: dict[str, BuiltinStyle] = {
+    "starry-night": BuiltinStyle(
+        "starry-night.onnx",
+        "Vincent van Gogh, The Starry Night (1889)",
+        "OpenCV's sample data, samples/data/starry_night.jpg (samples/photos/ after make samples)",
+        "public domain (the painting); OpenCV's samples: Apache-2.0",
+    ),
+}
+
+
+def builtin_path(name: str | None) -> Path | None:
+    """The shipped file of built-in style ``name``; None when ``name`` is not one (or its file
+    is missing from this installation)."""
+    style = BUILTIN_STYLES.get(name or "")
+    if style is None:
+        return None
+    path = STYLES_DIR / style.file
+    return path if path.is_file() else None
