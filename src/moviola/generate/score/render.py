@@ -8,7 +8,7 @@ dialogue (Silero VAD's speech regions; the music drops ``DUCK`` dB 0.15 s before
 recovers over 0.5 s after), scaled and passed through the peak limiter. Music alone and
 replacing a video's sound are brought to -14 LUFS integrated (the streaming BS.1770 meter, as
 pyloudnorm measures), peaks under -1 dBFS; under dialogue the dialogue keeps its level and the
-music sits ``BED`` LU under it. Measuring passes (up to three) make up what the limiter takes, to within 0.05 LU.
+music sits ``BED`` LU under it. Measuring passes (up to five, secant steps) make up what the limiter takes, to 0.05 LU.
 Lossy outputs (AAC, Opus, MP3) get a -2 dBFS ceiling: their decoders overshoot by up to a dB.
 """
 
@@ -241,13 +241,21 @@ def mix(
         talk = _shifted(decode_pcm(dialogue, RATE, channels=2), offset) if dialogue else None
         return _mix_blocks(stems, samples, talk, spans if duck else [], g)
 
-    for _ in range(3 if dialogue is None else 0):  # make up what the limiter takes
+    tried: list[tuple[float, float]] = []  # (gain dB, loudness after the limiter)
+    for _ in range(5 if dialogue is None else 0):  # make up what the limiter takes
         meter = LoudnessMeter(RATE)
         for _ in _limited(chunks(gain), meter, PeakLimiter(RATE, ceiling)):
             pass
-        if not math.isfinite(meter.integrated) or abs(meter.integrated - TARGET) < 0.05:
+        loud = meter.integrated
+        if not math.isfinite(loud) or abs(loud - TARGET) < 0.05:
             break
-        gain *= 10 ** ((TARGET - meter.integrated) / 20)
+        g = 20 * math.log10(gain)
+        step = TARGET - loud
+        if tried and abs(loud - tried[-1][1]) > 1e-3:  # secant: the limiter flattens the slope
+            slope = (loud - tried[-1][1]) / (g - tried[-1][0])
+            step /= min(1.0, max(0.2, slope))
+        tried.append((g, loud))
+        gain = 10 ** ((g + step) / 20)
     meter = LoudnessMeter(RATE)
     limiter = PeakLimiter(RATE, ceiling)
     out = _limited(chunks(gain), meter, limiter)
