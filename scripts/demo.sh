@@ -80,6 +80,10 @@ $M subtitle samples/Megamind.avi -o "$OUT/megamind_subtitled.mkv" --from "$OUT/m
 $M subtitle samples/Megamind.avi -o "$OUT/megamind_captions.mp4" --from "$OUT/megamind.srt" --burn -q
 $M cut samples/Megamind.avi -o "$OUT/megamind_one_line.mp4" --keep "judge a book by its cover"
 
+echo "== music: Megamind.avi scored (cuts on beats, ducked under the dialogue), and music alone"
+$M score samples/Megamind.avi --mood epic -o "$OUT/megamind_scored.mkv" --midi "$OUT/megamind_score.mid"
+$M score --seconds 20 --mood calm -o "$OUT/calm.flac"
+
 echo
 echo "demo results in $OUT/:"
 for f in "$OUT"/*; do
