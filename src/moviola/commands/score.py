@@ -114,10 +114,15 @@ def run(args: argparse.Namespace) -> int:
             if result.cuts
             else ""
         )
+        n = len(result.sections)
+        sound = {
+            "mixed": f"under the video's sound (ducked under {result.ducked} stretches of speech), ",
+            "replaced": "replacing the video's sound, ",
+        }.get(result.audio, "")
         print(
             f"wrote {result.output}: {result.seconds:.2f} s of {result.mood} music "
-            f"({result.style}, {result.key}, {len(result.sections)} sections at {tempos} BPM); "
-            f"{cuts}{result.loudness:.1f} LUFS, {result.speed:.1f}x real time"
+            f"({result.style}, {result.key}, {n} section{'s' if n != 1 else ''} at {tempos} BPM); "
+            f"{cuts}{sound}{result.loudness:.1f} LUFS, {result.speed:.1f}x real time"
             f"{'; ' + result.fallback if result.fallback else ''}"
         )
     return 0
