@@ -21,13 +21,13 @@ Frames for docs/stylize/ (--frames-dir): Megamind.avi's first shot, keyframe at 
 carried to frame 96 (3.5 s), ours beside per-frame synthesis; a style image applied to vtest;
 the filters on one frame.
 
-Vintage (--parts vintage[,tiles]): the CycleGAN filter's flicker on three
+Vintage (--parts vintage[,tiles,shots]): the CycleGAN filter's flicker on three
 real clips, per frame against statistics shared over the shot, with and without flow blending,
 beside patch synthesis from a style image; a contact sheet (--sheet).
 
     .venv/bin/python bench/stylize.py [--frames 30] [--write docs/stylize.md]
-                                      [--frames-dir docs/stylize] [--parts synthesis,vintage,tiles]
-                                      [--vintage-frames 20] [--sheet docs/stylize/vintage.png]
+        [--frames-dir docs/stylize] [--parts synthesis,vintage,tiles,shots]
+        [--vintage-frames 20] [--sheet docs/stylize/vintage.png]
 """
 
 from __future__ import annotations
@@ -411,16 +411,46 @@ def vintage_tiles() -> str:
     return text
 
 
+def vintage_shots() -> str:
+    """Where the filter starts new shots over the whole of Megamind.avi (128x96), beside the
+    cuts of the shot detector (TransNetV2 when fetched)."""
+    model = st.Vintage()
+    starts = []
+    with av.open(str(MEGAMIND)) as c:
+        for i, f in enumerate(c.decode(video=0)):
+            small = cv2.resize(
+                f.to_ndarray(format="rgb24"), (128, 96), interpolation=cv2.INTER_AREA
+            )
+            before = model.shots
+            model(small)
+            if model.shots != before:
+                starts.append(i)
+    text = (
+        f"Shots (`--parts shots`): over the whole of Megamind.avi (270 frames, at 128x96) the "
+        f"filter starts new shots at frames {', '.join(map(str, starts))}; `moviola shots` "
+        "(TransNetV2) finds cuts at 98, 154 and 200."
+    )
+    print(text)
+    return text
+
+
 def render_vintage(
-    found: list[dict], frames: int, sheet: Path | None, tiles: str | None = None
+    found: list[dict], frames: int, sheet: Path | None, notes: dict[str, str]
 ) -> str:
+    """The section; ``notes``: the text of the other vintage parts run (tiles, shots)."""
     load = os.getloadavg()[0]
     names = list(found[0]["flicker"])
     lines = [
         "## Vintage filter: flicker",
         "",
-        "Measured with `.venv/bin/python bench/stylize.py --parts vintage"
-        + (",tiles" if tiles else "")
+        "Measured with `"
+        + (
+            f"MOVIOLA_THREADS={os.environ['MOVIOLA_THREADS']} "
+            if "MOVIOLA_THREADS" in os.environ
+            else ""
+        )
+        + ".venv/bin/python bench/stylize.py --parts vintage"
+        + "".join(f",{part}" for part in notes)
         + " --vintage-frames "
         f"{frames} --write docs/stylize.md"
         + (f" --sheet {sheet}`" if sheet else "`")
@@ -460,8 +490,8 @@ def render_vintage(
         f"Network time at these sizes: {speed}.",
         "",
     ]
-    if tiles:
-        lines += [tiles, ""]
+    for note in notes.values():
+        lines += [note, ""]
     return "\n".join(lines)
 
 
@@ -472,8 +502,8 @@ def main() -> None:
     parser.add_argument("--frames-dir", help="write example frames (JPEG) into this folder")
     parser.add_argument(
         "--parts",
-        default="synthesis,vintage,tiles",
-        help="synthesis, vintage, tiles (with vintage)",
+        default="synthesis,vintage,tiles,shots",
+        help="synthesis, vintage, tiles and shots (with vintage)",
     )
     parser.add_argument("--vintage-frames", type=int, default=20)
     parser.add_argument("--sheet", help="vintage: write a contact sheet (PNG) here")
@@ -489,9 +519,11 @@ def main() -> None:
     if "vintage" in parts:
         sheet = Path(args.sheet) if args.sheet else None
         found = measure_vintage(args.vintage_frames, sheet)
-        tiles = vintage_tiles() if "tiles" in parts else None
+        notes = {"tiles": vintage_tiles()} if "tiles" in parts else {}
+        if "shots" in parts:
+            notes["shots"] = vintage_shots()
         if args.write:
-            section = render_vintage(found, args.vintage_frames, sheet, tiles)
+            section = render_vintage(found, args.vintage_frames, sheet, notes)
             write_section(Path(args.write), section, title="# stylize")
 
 

@@ -56,7 +56,8 @@ _MULTIPLE = 4  # two stride-2 layers: sides that are multiples of 4 come back th
 class SharedStatistics(Session):
     """The generator's session seen as a plain image model (one input, one output), its
     normalisation statistics bound: ``stats`` and ``shared`` are fed from :attr:`stats` (None:
-    the frame's own), and the statistics each run meets are pooled in :meth:`met`."""
+    the frame's own), and the statistics each run meets are pooled in :meth:`met`. It holds
+    state between runs: one caller, frames (and their tiles) in order."""
 
     def __init__(self, inner: Session) -> None:
         names = set(inner.input_names)
