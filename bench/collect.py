@@ -23,6 +23,7 @@ SECTIONS = [
     ("depth.md", "## Depth from motion: error against ground truth"),
     ("depth.md", "## Parallax render speed"),
     ("stylize.md", "## Stylize: speed and flicker"),
+    ("stylize.md", "## Vintage filter: flicker"),
     ("latentwalk.md", "## Latent walks"),
     ("faces.md", "## Face tracking"),
     ("faces.md", "## Puppet speed"),
