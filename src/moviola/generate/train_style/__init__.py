@@ -5,7 +5,8 @@ smaller) learns to repaint any picture in the look of one style image, against E
 features (:mod:`moviola.models.efficientnet_lite`; the losses in :mod:`.loss`: relative content
 and style losses, the style loss on softmax-smoothed features as Wang et al. 2021 advise for
 non-VGG networks) on pictures found offline (:mod:`.data`). Adam, learning rate 2e-3 falling to
-2e-4 over the run (cosine over the time given), batches of 4 crops of ``size`` px. The result is
+2e-4 over the run (cosine over the time given), gradients clipped to norm 1 (and a step
+that gives a non-finite loss returns to the last good weights), batches of 4 crops of ``size`` px. The result is
 an ONNX file (range "0,1" in its metadata) that ``moviola stylize --model FILE`` runs with ONNX
 Runtime; the metadata also records the style, seed, size, steps and final losses.
 
@@ -17,6 +18,7 @@ needed here (``moviola[convert]``); nothing at run time imports it.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -37,6 +39,7 @@ from moviola.generate.train_style.loss import TREATMENTS, StyleLoss
 
 BATCH = 4
 LR, LR_END = 2e-3, 2e-4
+CLIP = 1.0  # gradient norm: a peaky style (a dark micrograph) once diverged without it
 MIN_SIZE, MAX_SIZE = 64, 1024
 
 
@@ -122,6 +125,7 @@ def train_style(  # noqa: PLR0913 - the command's options, keyword-only
     budget = (minutes * 60.0) if steps is None else math.inf
     start = time.perf_counter()
     step, last = 0, {}
+    good = copy.deepcopy(net.state_dict())
     while True:
         elapsed = time.perf_counter() - start
         if (steps is not None and step >= steps) or elapsed >= budget:
@@ -132,10 +136,17 @@ def train_style(  # noqa: PLR0913 - the command's options, keyword-only
             group["lr"] = lr
         x = torch.from_numpy(batch(pictures, size, batch_size, rng))
         terms = loss(net(x), x)
+        step += 1
+        if not torch.isfinite(terms["total"]):  # diverged: back to the last good weights
+            net.load_state_dict(good)
+            opt.state.clear()
+            continue
         opt.zero_grad()
         terms["total"].backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), CLIP)
         opt.step()
-        step += 1
+        if step % 25 == 0:
+            good = copy.deepcopy(net.state_dict())
         last = {k: float(v.detach()) for k, v in terms.items()}
         if progress is not None and step % 10 == 0:
             progress(step, time.perf_counter() - start, last)
