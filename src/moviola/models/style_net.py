@@ -45,8 +45,10 @@ def _net_class() -> type:
     torch = _torch()
     nn = torch.nn
 
-    def conv(cin: int, cout: int, kernel: int, stride: int = 1) -> Any:
-        return nn.Sequential(nn.ReflectionPad2d(kernel // 2), nn.Conv2d(cin, cout, kernel, stride))
+    def conv(cin: int, cout: int, kernel: int, stride: int = 1, bias: bool = False) -> Any:
+        # no bias before instance norm: it would cancel (and its gradient is only rounding noise)
+        pad = nn.ReflectionPad2d(kernel // 2)
+        return nn.Sequential(pad, nn.Conv2d(cin, cout, kernel, stride, bias=bias))
 
     def layer(cin: int, cout: int, kernel: int, stride: int = 1, up: bool = False) -> Any:
         parts = [nn.Upsample(scale_factor=2, mode="nearest")] if up else []
@@ -79,7 +81,7 @@ def _net_class() -> type:
                 *[Residual(4 * w) for _ in range(blocks)],
                 layer(4 * w, 2 * w, 3, up=True),
                 layer(2 * w, w, 3, up=True),
-                conv(w, 3, 9),
+                conv(w, 3, 9, bias=True),
             )
             last = self.body[-1][1]
             nn.init.zeros_(last.weight)  # the identity at first (with the input's logit added)

@@ -5,8 +5,8 @@ smaller) learns to repaint any picture in the look of one style image, against E
 features (:mod:`moviola.models.efficientnet_lite`; the losses in :mod:`.loss`: relative content
 and style losses, the style loss on softmax-smoothed features as Wang et al. 2021 advise for
 non-VGG networks) on pictures found offline (:mod:`.data`). Adam, learning rate 2e-3 falling to
-2e-4 over the run (cosine over the time given), gradients clipped to norm 1 (and a step
-that gives a non-finite loss returns to the last good weights), batches of 4 crops of ``size`` px. The result is
+2e-4 over the run (cosine over the time given), gradients clipped to norm 1 (a step
+with a non-finite loss or gradient is skipped, non-finite weights go back to the last good ones), batches of 4 crops of ``size`` px. The result is
 an ONNX file (range "0,1" in its metadata) that ``moviola stylize --model FILE`` runs with ONNX
 Runtime; the metadata also records the style, seed, size, steps and final losses.
 
@@ -143,9 +143,15 @@ def train_style(  # noqa: PLR0913 - the command's options, keyword-only
             continue
         opt.zero_grad()
         terms["total"].backward()
-        torch.nn.utils.clip_grad_norm_(net.parameters(), CLIP)
+        norm = torch.nn.utils.clip_grad_norm_(net.parameters(), CLIP)
+        if not torch.isfinite(norm):  # a non-finite gradient: skip the step
+            continue
         opt.step()
         if step % 25 == 0:
+            if not all(bool(torch.isfinite(p).all()) for p in net.parameters()):
+                net.load_state_dict(good)
+                opt.state.clear()
+                continue
             good = copy.deepcopy(net.state_dict())
         last = {k: float(v.detach()) for k, v in terms.items()}
         if progress is not None and step % 10 == 0:
