@@ -30,6 +30,18 @@ BUILTIN_STYLES: dict[str, BuiltinStyle] = {
         "OpenCV's sample data, samples/data/starry_night.jpg (samples/photos/ after make samples)",
         "public domain (the painting); OpenCV's samples: Apache-2.0",
     ),
+    "hubble": BuiltinStyle(
+        "hubble.onnx",
+        "the Hubble Deep Field (NASA)",
+        "scikit-image 0.26, skimage/data/hubble_deep_field.jpg",
+        "public domain (NASA)",
+    ),
+    "stain": BuiltinStyle(
+        "stain.onnx",
+        "an immunohistochemistry micrograph (colonic glands, DAB and hematoxylin, CMMI)",
+        "scikit-image 0.26, skimage/data/ihc.png",
+        "no known copyright restrictions (scikit-image's data notes)",
+    ),
 }
 
 
