@@ -13,6 +13,7 @@ import pytest
 from moviola.effects import stylize as st
 from moviola.effects.stylize.builtin import BUILTIN_STYLES, builtin_path
 from moviola.media import Frame, StreamInfo
+from moviola.media.still import read_rgb
 from moviola.models.image_model import ImageModel, metadata_range
 from tests.conftest import SAMPLES
 
@@ -33,7 +34,7 @@ def _run(name: str, images: list[np.ndarray]) -> list[np.ndarray]:
 def _photo() -> np.ndarray:
     photo = SAMPLES / "photos" / "fruits.jpg"
     if photo.is_file():
-        rgb = cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2RGB)
+        rgb = read_rgb(photo)
     else:  # gradients and a disc
         y, x = np.mgrid[0:120, 0:160].astype(np.float32)
         rgb = np.stack([x / 160 * 255, y / 120 * 255, np.full_like(x, 120)], axis=2)

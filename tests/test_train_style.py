@@ -14,6 +14,7 @@ import pytest
 from moviola.effects import stylize as st
 from moviola.errors import MoviolaError
 from moviola.media import Frame, StreamInfo
+from moviola.media.still import read_rgb
 from moviola.models.image_model import metadata_range
 from tests.conftest import SAMPLES
 
@@ -69,7 +70,7 @@ def test_efficientnet_lite0_loads_every_weight_and_recognises_a_butterfly():
     if not photo.is_file():
         pytest.skip("samples/photos/butterfly.jpg not found; run `make samples`")
     net = efficientnet_lite0()  # load_exactly: no key missing, none left over
-    rgb = cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2RGB)
+    rgb = read_rgb(photo)
     h, w = rgb.shape[:2]
     s = min(h, w)
     crop = rgb[(h - s) // 2 : (h + s) // 2, (w - s) // 2 : (w + s) // 2]
