@@ -4,7 +4,9 @@ Each ships in the package (``styles/NAME.onnx``, float32, 1.7 MB; range "0,1" in
 and runs with ONNX Runtime like any ``stylize --model`` file: ``stylize --style-model NAME``.
 They were trained by ``scripts/train-styles`` (the exact commands, seeds and times) from style
 images with redistributable licenses found in installed packages; sources, licenses and
-figures: docs/stylize.md.
+figures: docs/stylize.md. Two more were trained the same way (from scikit-image's Hubble Deep
+Field and immunohistochemistry images) and not shipped: at five minutes of CPU training they
+were streaks and glitches, not looks (the contact sheet in docs/stylize/ shows them).
 """
 
 from __future__ import annotations
@@ -29,18 +31,6 @@ BUILTIN_STYLES: dict[str, BuiltinStyle] = {
         "Vincent van Gogh, The Starry Night (1889)",
         "OpenCV's sample data, samples/data/starry_night.jpg (samples/photos/ after make samples)",
         "public domain (the painting); OpenCV's samples: Apache-2.0",
-    ),
-    "hubble": BuiltinStyle(
-        "hubble.onnx",
-        "the Hubble Deep Field (NASA)",
-        "scikit-image 0.26, skimage/data/hubble_deep_field.jpg",
-        "public domain (NASA)",
-    ),
-    "stain": BuiltinStyle(
-        "stain.onnx",
-        "an immunohistochemistry micrograph (colonic glands, DAB and hematoxylin, CMMI)",
-        "scikit-image 0.26, skimage/data/ihc.png",
-        "no known copyright restrictions (scikit-image's data notes)",
     ),
 }
 
