@@ -53,6 +53,36 @@ def load_exactly(net: Any, state: Mapping[str, Any], what: str) -> Any:
     return net
 
 
+def trace_to_onnx(
+    net: Any,
+    inputs: tuple,
+    path: str | Path,
+    *,
+    opset: int,
+    input_names: list[str],
+    output_names: list[str],
+    dynamic_axes: Mapping[str, Mapping[int, str]],
+) -> None:
+    """``torch.onnx.export`` as our conversions call it: the TorchScript exporter (whose output
+    the recorded sha256s are of), constant folding, no gradients, its deprecation notice quiet."""
+    import warnings
+
+    torch = require("torch")
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation
+        torch.onnx.export(
+            net,
+            inputs,
+            str(path),
+            dynamo=False,
+            opset_version=opset,
+            input_names=input_names,
+            output_names=output_names,
+            dynamic_axes=dict(dynamic_axes),
+            do_constant_folding=True,
+        )
+
+
 # The torch whose exporter wrote the ONNX files whose sha256 the catalog records.
 EXPORT_TORCH = "2.13.0"
 

@@ -31,7 +31,6 @@ conversion); feeding a shot's statistics back with ``shared = 1`` holds the look
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -186,19 +185,17 @@ def export_onnx(net: Any, path: str | Path) -> None:
     stats = torch.ones(2, sum(net.widths))
     shared = torch.zeros(1)
     axes = {2: "height", 3: "width"}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation
-        torch.onnx.export(
-            net,
-            (image, stats, shared),
-            str(path),
-            dynamo=False,
-            opset_version=OPSET,
-            input_names=[INPUT_NAME, STATS_NAME, SHARED_NAME],
-            output_names=[OUTPUT_NAME, FRAME_STATS_NAME],
-            dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes},
-            do_constant_folding=True,
-        )
+    from moviola.models.convert import trace_to_onnx
+
+    trace_to_onnx(
+        net,
+        (image, stats, shared),
+        path,
+        opset=OPSET,
+        input_names=[INPUT_NAME, STATS_NAME, SHARED_NAME],
+        output_names=[OUTPUT_NAME, FRAME_STATS_NAME],
+        dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes},
+    )
 
 
 def check_onnx(net: Any, path: str | Path) -> float:

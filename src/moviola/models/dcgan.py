@@ -106,23 +106,20 @@ def build_generator(state: Mapping[str, Any] | None = None, latent: int = 100) -
 def export_onnx(net: Any, path: str | Path) -> None:
     """Write ``net`` as an ONNX graph (opset 17) with a free batch size."""
     torch = _torch()
-    import warnings
 
     example = torch.randn(2, net.latent, generator=torch.Generator().manual_seed(0))
     axes = {0: "batch"}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation
-        torch.onnx.export(
-            net,
-            (example,),
-            str(path),
-            dynamo=False,
-            opset_version=OPSET,
-            input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes},
-            do_constant_folding=True,
-        )
+    from moviola.models.convert import trace_to_onnx
+
+    trace_to_onnx(
+        net,
+        (example,),
+        path,
+        opset=OPSET,
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes},
+    )
 
 
 def check_onnx(net: Any, path: str | Path, batch: int = 5) -> float:

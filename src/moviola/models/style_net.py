@@ -19,7 +19,6 @@ Training and export need torch (``moviola[convert]``); running the file needs on
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -118,19 +117,17 @@ def export_onnx(net: Any, path: str | Path, metadata: Mapping[str, str] | None =
     image = torch.rand(1, 3, 64, 96, generator=torch.Generator().manual_seed(0))
     axes = {2: "height", 3: "width"}
     path = Path(path)
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the TorchScript exporter announces its deprecation
-        torch.onnx.export(
-            net,
-            (image,),
-            str(path),
-            dynamo=False,
-            opset_version=OPSET,
-            input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes},
-            do_constant_folding=True,
-        )
+    from moviola.models.convert import trace_to_onnx
+
+    trace_to_onnx(
+        net,
+        (image,),
+        path,
+        opset=OPSET,
+        input_names=[INPUT_NAME],
+        output_names=[OUTPUT_NAME],
+        dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes},
+    )
     model = onnx.load(str(path))
     props = {"range": "0,1", "layout": "NCHW", **(metadata or {})}
     del model.metadata_props[:]

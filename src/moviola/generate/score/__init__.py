@@ -14,6 +14,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,9 @@ from moviola.generate.score.moods import (
     style as get_style,
 )
 from moviola.generate.score.plan import Plan, Tempo, make_plan
+
+if TYPE_CHECKING:
+    from moviola.media.probe import MediaInfo
 
 __all__ = ["MOODS", "STYLES", "ScoreResult", "make_music", "score_video"]
 
@@ -117,7 +121,9 @@ def _render(  # noqa: PLR0913 - the command's options
     video: str | None,
     replace_audio: bool,
     duck: bool = True,
+    info: MediaInfo | None = None,
 ) -> ScoreResult:
+    """Compose, play and write ``plan``; ``info`` is the video's probe (None: music alone)."""
     from moviola.generate.score.arrange import arrange
     from moviola.generate.score.midi import write_midi
     from moviola.generate.score.render import RATE, mix, read_raw, render_stems, temp_folder
@@ -133,10 +139,7 @@ def _render(  # noqa: PLR0913 - the command's options
     dialogue = None
     audio_mode = "music"
     offset = 0.0
-    if video is not None and not is_audio:
-        from moviola.media.probe import probe
-
-        info = probe(video)
+    if info is not None and video is not None and not is_audio:
         audio_mode = "replaced" if replace_audio or not info.audio else "mixed"
         dialogue = Path(video) if audio_mode == "mixed" else None
         if info.audio and info.video:
@@ -274,7 +277,7 @@ def score_video(  # noqa: PLR0913 - the command's options
         picture.duration, picture.fps, picture.cuts, picture.intensity, 10.0, tempo_range
     )
     return _render(plan, mood, style, seed, out, midi=midi, stems=stems, video=str(video),
-                   replace_audio=replace_audio, duck=duck)  # fmt: skip
+                   replace_audio=replace_audio, duck=duck, info=info)  # fmt: skip
 
 
 def make_music(

@@ -21,8 +21,10 @@ here decide what it writes and who plays it:
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -69,11 +71,16 @@ class Score:
     total_beats: int  # beats before the final downbeat
     final_beats: float  # the final chord's length in beats
 
+    @cached_property
+    def _ends(self) -> list[int]:
+        return [s.first_beat + s.beats for s in self.plan.sections]
+
     def seconds(self, beat: float) -> float:
         """The time of global ``beat`` (the tempo map: constant within each section)."""
-        for s in self.plan.sections:
-            if beat < s.first_beat + s.beats:
-                return s.time(beat - s.first_beat)
+        i = bisect.bisect_right(self._ends, beat)
+        if i < len(self._ends):
+            s = self.plan.sections[i]
+            return s.time(beat - s.first_beat)
         last = self.plan.sections[-1]
         return self.plan.final + (beat - self.total_beats) * last.last_beat
 
@@ -226,10 +233,9 @@ class Arranger:
 
     # -- orchestration ---------------------------------------------------------------------------
     def _bar_at(self, beat: float) -> _Bar:
-        for bar in reversed(self.bars):
-            if bar.beat <= beat + 1e-6:
-                return bar
-        return self.bars[0]
+        """The last bar starting at or before ``beat`` (bars are in time order)."""
+        i = bisect.bisect_right(self.bars, beat + 1e-6, key=lambda bar: bar.beat)
+        return self.bars[max(i - 1, 0)]
 
     def _velocity(self, intensity: float, voice_level: float, accent: float = 1.0) -> float:
         return 127 * voice_level * accent * (0.35 + 0.45 * self.mood.loudness + 0.3 * intensity)
@@ -318,9 +324,10 @@ class Arranger:
             d.add(bar.beat + 2.5, 0.5, KICK, v * 0.7)
 
     def _chord_at(self, beat: float) -> composer.Chord | None:
-        for start, length, chord in self.chords:
-            if start <= beat + 1e-6 < start + length:
-                return chord
+        """The chord sounding at ``beat`` (chords are in time order and do not overlap)."""
+        i = bisect.bisect_right(self.chords, beat + 1e-6, key=lambda c: c[0]) - 1
+        if i >= 0 and beat + 1e-6 < self.chords[i][0] + self.chords[i][1]:
+            return self.chords[i][2]
         return None
 
     def _hits(self) -> None:
