@@ -66,18 +66,12 @@ def options() -> dict:
 def availability() -> dict:
     """Whether the soundfont and FluidSynth are here; ``message`` says what to install when not."""
     try:
-        from moviola.generate.score.render import soundfont
+        from moviola.generate.score.render import load_fluidsynth, soundfont
 
         soundfont()
-        import fluidsynth  # noqa: F401  (loads libfluidsynth)
+        load_fluidsynth()
     except MoviolaError as exc:
         return {"available": False, "message": str(exc)}
-    except (ImportError, OSError) as exc:
-        return {
-            "available": False,
-            "message": "music needs FluidSynth: apt-get install libfluidsynth3 and pip install "
-            f"pyfluidsynth ({exc})",
-        }
     return {"available": True, "message": ""}
 
 

@@ -14,8 +14,10 @@ Lossy outputs (AAC, Opus, MP3) get a -2 dBFS ceiling: their decoders overshoot b
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -50,13 +52,22 @@ def soundfont() -> Path:
     )
 
 
-def _synth(font: Path):
+def load_fluidsynth():
+    """Import pyfluidsynth, which loads libfluidsynth when imported. With $CI set, the wrapper
+    prints where it found the library to stdout, which would corrupt ``--json`` output: the
+    import's prints go to stderr."""
     try:
-        import fluidsynth
-    except (ImportError, OSError) as e:  # the wrapper loads libfluidsynth when imported
+        with contextlib.redirect_stdout(sys.stderr):
+            import fluidsynth
+    except (ImportError, OSError) as e:
         raise MoviolaError(
             f"score needs FluidSynth: apt-get install libfluidsynth3, pip install pyfluidsynth ({e})"
         ) from None
+    return fluidsynth
+
+
+def _synth(font: Path):
+    fluidsynth = load_fluidsynth()
     synth = fluidsynth.Synth(samplerate=RATE, gain=0.3)
     synth.set_reverb(roomsize=0.6, damping=0.4, width=0.8, level=0.55)
     synth.set_chorus(nr=3, level=1.2, speed=0.3, depth=6.0, type=0)
