@@ -62,6 +62,14 @@ def add_parser(sub) -> None:
         help="style features: softmax-smoothed (default, Wang et al. 2021) or a plain Gram loss",
     )
     p.add_argument(
+        "--temporal",
+        type=bounded(float, 0.0, 1e6),
+        default=300.0,
+        metavar="W",
+        help="weight of the temporal term on consecutive video frames (ReCoNet; default 300, "
+        "0 for none): less flicker on video",
+    )
+    p.add_argument(
         "--threads", type=bounded(int, 1, 256), default=2, help="CPU threads (default 2)"
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -75,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.json and step % 50 == 0:
             print(
                 f"step {step}  {seconds:.0f} s  style {losses['style']:.3f}  "
-                f"content {losses['content']:.3f}",
+                f"content {losses['content']:.3f}"
+                + (f"  temporal {losses['temporal']:.5f}" if "temporal" in losses else ""),
                 flush=True,
             )
 
@@ -89,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch,
         images=args.images,
         treat=args.treat,
+        temporal=args.temporal,
         threads=args.threads,
         progress=progress,
     )

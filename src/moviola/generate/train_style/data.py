@@ -6,12 +6,18 @@ sample clips and ``samples/photos``, OpenCV's sample images copied by ``make sam
 scikit-image's bundled data images when scikit-image is installed. Each is scaled so that its
 short side is ``size * 1.15`` and held in memory as uint8 (200 pictures at 256 px: about 60 MB);
 a batch is random ``size`` x ``size`` crops, flipped at random.
+
+Frame pairs (for the temporal term, as ReCoNet trains): frames i and i + 1 at every 10th frame
+of each video under the sources, with DIS optical flow from the second back to the first and
+the forward-backward consistency mask (moviola.vision.flow), computed once at the training
+scale. A pair batch crops the same window of both frames, the flow and the mask.
 """
 
 from __future__ import annotations
 
 import importlib.util
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -19,6 +25,7 @@ import numpy as np
 
 from moviola.errors import MoviolaError
 from moviola.media.still import read_rgb
+from moviola.vision.flow import FlowEstimator, consistency
 
 PICTURES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEOS = {".avi", ".mp4", ".mkv", ".mov", ".webm"}
@@ -65,21 +72,24 @@ def _fit(image: np.ndarray, short: int) -> np.ndarray:
     return cv2.resize(image, size, interpolation=interp)
 
 
-def _video_frames(path: Path) -> list[np.ndarray]:
+def _video_frames(path: Path, following: bool = False) -> list[np.ndarray]:
+    """Every FRAME_STEP-th frame (at most MAX_FRAMES); with ``following``, each one's next frame
+    after it (so the list alternates frame, next frame)."""
     cap = cv2.VideoCapture(str(path))
     frames: list[np.ndarray] = []
     i = 0
+    limit = MAX_FRAMES * (2 if following else 1)
     try:
-        while len(frames) < MAX_FRAMES:
+        while len(frames) < limit:
             ok, bgr = cap.read()
             if not ok:
                 break
-            if i % FRAME_STEP == 0:
+            if i % FRAME_STEP == 0 or (following and i % FRAME_STEP == 1):
                 frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             i += 1
     finally:
         cap.release()
-    return frames
+    return frames[: len(frames) // 2 * 2] if following else frames
 
 
 def _pictures(path: Path) -> list[np.ndarray]:
@@ -133,3 +143,57 @@ def batch(
             crop = crop[:, ::-1]
         out[k] = crop.transpose(2, 0, 1) / np.float32(255)
     return out
+
+
+@dataclass
+class FramePair:
+    """Two consecutive frames at the training scale (uint8 RGB), the flow from the second back
+    to the first, and where that flow is reliable (float32 0/1)."""
+
+    first: np.ndarray
+    second: np.ndarray
+    flow: np.ndarray
+    mask: np.ndarray
+
+
+def find_pairs(sources: Iterable[str | Path], size: int) -> list[FramePair]:
+    """Consecutive frame pairs from every video under ``sources`` (none when there is no video:
+    the temporal term is then left out)."""
+    short = round(size * 1.15)
+    flow = FlowEstimator("medium")
+    pairs: list[FramePair] = []
+    for source in sources:
+        root = Path(source)
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for f in files:
+            if f.suffix.lower() not in VIDEOS:
+                continue
+            frames = [_fit(p, short) for p in _video_frames(f, following=True)]
+            for a, b in zip(frames[::2], frames[1::2], strict=True):
+                back, fwd = flow(b, a), flow(a, b)
+                pairs.append(FramePair(a, b, back, consistency(fwd, back)))
+    return pairs
+
+
+def pair_batch(
+    pairs: list[FramePair], size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One pair cropped at the same random window (flipped at random): the two frames as
+    2 x 3 x size x size float32 in 0..1, the crop's flow (size x size x 2, pixels) and mask
+    (size x size)."""
+    p = pairs[int(rng.integers(len(pairs)))]
+    h, w = p.first.shape[:2]
+    y, x = int(rng.integers(h - size + 1)), int(rng.integers(w - size + 1))
+    win = (slice(y, y + size), slice(x, x + size))
+    first, second = p.first[win], p.second[win]
+    flow, mask = p.flow[win].copy(), p.mask[win]
+    if rng.random() < 0.5:
+        first, second, mask = (a[:, ::-1] for a in (first, second, mask))
+        flow = flow[:, ::-1].copy()
+        flow[..., 0] *= -1
+    frames = np.stack([first, second]).transpose(0, 3, 1, 2) / np.float32(255)
+    return (
+        np.ascontiguousarray(frames, np.float32),
+        np.ascontiguousarray(flow, np.float32),
+        np.ascontiguousarray(mask, np.float32),
+    )

@@ -125,3 +125,31 @@ class StyleLoss:
             "style_softmax": soft,
             "tv": tv,
         }
+
+
+def flow_warp(image: Any, flow: Any) -> Any:
+    """Backward warp of 1 x C x H x W ``image`` by H x W x 2 ``flow`` (pixels), differentiable
+    (bilinear, edges repeated): out[y, x] = image[y + flow_y, x + flow_x]."""
+    torch = _torch()
+    h, w = flow.shape[:2]
+    ys, xs = torch.meshgrid(
+        torch.arange(h, dtype=flow.dtype), torch.arange(w, dtype=flow.dtype), indexing="ij"
+    )
+    gx = (xs + flow[..., 0]) / max(w - 1, 1) * 2 - 1
+    gy = (ys + flow[..., 1]) / max(h - 1, 1) * 2 - 1
+    grid = torch.stack([gx, gy], dim=-1)[None]
+    return torch.nn.functional.grid_sample(
+        image, grid, mode="bilinear", padding_mode="border", align_corners=True
+    )
+
+
+def temporal_loss(outputs: Any, frames: Any, flow: Any, mask: Any) -> Any:
+    """ReCoNet's output-level temporal loss on one pair: the change of the output between two
+    consecutive frames, after warping the first output onto the second along the input's flow,
+    should be the change of the input (lighting, and what the flow misses): so the residual
+    (output minus input) warped from the first frame should equal the second's, over the
+    pixels where the flow is reliable. ``outputs`` and ``frames`` are 2 x 3 x H x W (first,
+    second); a mean square in 0..1 units (0 for the identity, whatever the motion)."""
+    residual = outputs - frames
+    d = residual[1] - flow_warp(residual[:1], flow)[0]
+    return (mask * d**2).sum() / (3 * mask.sum().clamp_min(1.0))
