@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from moviola.errors import MoviolaError
 from moviola.studio.config import StudioConfig, check_config, is_loopback
 from moviola.studio.guard import Guard
-from moviola.studio.routes import common, editing, jobs, media, music, site
+from moviola.studio.routes import common, editing, jobs, library, media, music, site
 from moviola.studio.state import StudioState
 
 __all__ = ["Guard", "StudioConfig", "check_config", "create_app", "is_loopback"]
@@ -33,7 +33,14 @@ def create_app(config: StudioConfig) -> Guard:
             await run_in_threadpool(state.runner.stop)
 
     app = Starlette(
-        routes=[*site.ROUTES, *media.ROUTES, *jobs.ROUTES, *editing.ROUTES, *music.ROUTES],
+        routes=[
+            *site.ROUTES,
+            *media.ROUTES,
+            *jobs.ROUTES,
+            *editing.ROUTES,
+            *music.ROUTES,
+            *library.ROUTES,
+        ],
         lifespan=lifespan,
         exception_handlers={
             common.ApiError: common.api_error,

@@ -23,7 +23,7 @@ def _checkerboard(h: int, w: int, size: int = 12) -> np.ndarray:
     return (150 + 60 * board)[..., None].repeat(3, axis=2)
 
 
-def _to_rgb8(image: np.ndarray) -> np.ndarray:
+def to_rgb8(image: np.ndarray) -> np.ndarray:
     if image.dtype == np.uint16:
         image = (image >> 8).astype(np.uint8)
     elif image.dtype != np.uint8:
@@ -74,7 +74,7 @@ def frame_at(path: str | Path, seconds: float, width: int = 640, quality: int = 
             break
     if image is None:
         raise MoviolaError(f"no frame at {seconds:.3f} s in {path.name}")
-    image = _to_rgb8(image)
+    image = to_rgb8(image)
     h, w = image.shape[:2]
     if w > width:
         image = cv2.resize(

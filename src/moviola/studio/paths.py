@@ -25,6 +25,9 @@ IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff",
 AUDIO_EXTENSIONS = frozenset({".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac"})
 MEDIA_EXTENSIONS = VIDEO_EXTENSIONS | IMAGE_EXTENSIONS | AUDIO_EXTENSIONS
 
+# The studio's own folders: its uploads, and its jobs' results (``results/JOB/FILE``), which
+# become footage for the next job.
+RESERVED_ROOTS = ("uploads", "results")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _WINDOWS_RESERVED = {
     "con",
@@ -63,7 +66,7 @@ def sanitize_filename(name: str, max_length: int = 96) -> str:
 
 def _root_id(path: Path, taken: set[str]) -> str:
     base = sanitize_filename(path.name or "media").replace(".", "-").lower() or "media"
-    if base == "uploads":
+    if base in RESERVED_ROOTS:
         base = "media"
     candidate, n = base, 1
     while candidate in taken:
@@ -83,7 +86,14 @@ class Root:
 class MediaRoots:
     """The folders the studio may read (media folders) and write (its upload folder)."""
 
-    def __init__(self, media_dirs: Sequence[str | os.PathLike], uploads: str | os.PathLike) -> None:
+    def __init__(
+        self,
+        media_dirs: Sequence[str | os.PathLike],
+        uploads: str | os.PathLike,
+        results: str | os.PathLike | None = None,
+    ) -> None:
+        """``results``: the folder of the jobs' folders (``DATA/jobs``), offered read only as
+        the root ``results`` after the media folders."""
         uploads_path = Path(uploads)
         uploads_path.mkdir(parents=True, exist_ok=True)
         self.roots: dict[str, Root] = {
@@ -98,6 +108,12 @@ class MediaRoots:
                 continue
             rid = _root_id(real, set(self.roots))
             self.roots[rid] = Root(rid, real, real.name or str(real), False)
+        if results is not None:
+            results_path = Path(results)
+            results_path.mkdir(parents=True, exist_ok=True)
+            self.roots["results"] = Root(
+                "results", results_path.resolve(strict=True), "Results", False
+            )
 
     @property
     def uploads(self) -> Root:

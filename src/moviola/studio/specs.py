@@ -126,6 +126,12 @@ def _chain(data: dict, roots: MediaRoots) -> list[dict]:
     return effects
 
 
+def check_chain(effects: Any, roots: MediaRoots) -> list[dict]:
+    """An effect chain checked as a job's would be (known effects and parameters, values that
+    fit, files inside the media folders): ``[{"name", "params", "shown"}]``."""
+    return _chain({"effects": effects}, roots)
+
+
 def _changes_something(effect) -> None:
     """Refuse a classical retiming effect that, as filled in, keeps the clip as it is (trim
     with nothing filled in would silently copy the clip)."""
@@ -149,12 +155,12 @@ def check_start(spec: dict, duration: float | None) -> None:
     begins at or past the end of the clip (``duration`` seconds, from probe)."""
     if duration is None:
         return
-    preview = spec.get("preview")
-    if preview and preview["start"] >= duration:
-        raise MoviolaError(
-            f"preview: starts at {preview['start']:g} s, past the end of the clip "
-            f"({duration:.2f} s)"
-        )
+    for key in ("preview", "range"):
+        part = spec.get(key)
+        if part and part["start"] >= duration:
+            raise MoviolaError(
+                f"{key}: starts at {part['start']:g} s, past the end of the clip ({duration:.2f} s)"
+            )
     from moviola.pipeline import registry
 
     first = spec["effects"][0]
@@ -193,7 +199,37 @@ def _range(preview: dict) -> dict:
         raise MoviolaError("the preview must end after it starts")
     if end - start > MAX_PREVIEW_SECONDS:
         raise MoviolaError(f"a preview is at most {MAX_PREVIEW_SECONDS:g} s long")
-    return {"start": float(start), "end": float(end)}
+    return _times(start, end)
+
+
+def _times(start: Fraction | int, end: Fraction | int) -> dict:
+    """A range as seconds to show and as exact times to run (a frame's time such as
+    ``1001/10000``, which a float would round off the frame)."""
+    return {
+        "start": float(start),
+        "end": float(end),
+        "start_exact": str(start),
+        "end_exact": str(end),
+    }
+
+
+def clip_range(value: Any) -> dict | None:
+    """``{"start", "end"}`` of a whole run limited to the player's in and out points (no
+    length limit, unlike a preview); None for the whole clip."""
+    from moviola.media.time import parse_time
+
+    if not value:
+        return None
+    if not isinstance(value, dict):
+        raise MoviolaError("range: give its start and end")
+    try:
+        start = parse_time(value.get("start") or 0) or Fraction(0)
+        end = parse_time(value.get("end"))
+    except (TypeError, ValueError, OverflowError, ArithmeticError):
+        raise MoviolaError("range: its start and end must be times") from None
+    if end is None or end <= start:
+        raise MoviolaError("range: the out point must come after the in point")
+    return _times(start, end)
 
 
 def _crf(value: Any) -> int | None:
@@ -212,17 +248,21 @@ def effects_spec(data: dict, input_path: Path, roots: MediaRoots) -> dict:
     """The spec of an effects job (what the worker runs) from the page's request."""
     effects = _chain(data, roots)
     preview = preview_range(data.get("preview"))
+    part = None if preview else clip_range(data.get("range"))
     fmt = str(data.get("format") or "mp4").lower().lstrip(".")
     if fmt not in OUTPUT_FORMATS:
         raise MoviolaError(f"output format must be one of {', '.join(OUTPUT_FORMATS)}")
     stem = sanitize_filename(input_path.stem, 60).replace(".", "_")
     names = "-".join(e["name"] for e in effects)[:60]
-    output_name = sanitize_filename(f"{stem}-{names}{'-preview' if preview else ''}.{fmt}")
+    output_name = sanitize_filename(
+        f"{stem}-{names}{'-preview' if preview else '-part' if part else ''}.{fmt}"
+    )
     return {
         "input": data["input"],
         "input_path": str(input_path),
         "effects": effects,
         "preview": preview,
+        "range": part,
         "format": fmt,
         "crf": _crf(data.get("crf")),
         "audio": bool(data.get("audio", True)),
@@ -258,7 +298,9 @@ def effects_title(spec: dict, input_path: Path) -> str:
     names = " + ".join(_changed(e) for e in spec["effects"])
     if len(names) > 140:
         names = names[:139] + "…"
-    return f"{names} on {input_path.name}" + (" (preview)" if spec["preview"] else "")
+    part = spec.get("range")
+    where = f" ({part['start']:.2f} s to {part['end']:.2f} s)" if part else ""
+    return f"{names} on {input_path.name}" + (" (preview)" if spec["preview"] else where)
 
 
 def shots_spec(data: dict, input_path: Path, methods: Sequence[str] = ()) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 from starlette.requests import Request
 
 from moviola.studio.config import StudioConfig
-from moviola.studio.jobs import JobRunner
+from moviola.studio.jobs import JobRunner, clear_folder
 from moviola.studio.paths import MediaRoots
 from moviola.studio.store import JobStore
 
@@ -39,13 +39,22 @@ class StudioState:
         return cls(
             config=config,
             data_dir=data_dir,
-            roots=MediaRoots(config.media, data_dir / "uploads"),
+            roots=MediaRoots(config.media, data_dir / "uploads", data_dir / "jobs"),
             store=store,
             runner=JobRunner(store, data_dir, workers=config.workers),
         )
 
     def job_dir(self, job_id: str) -> Path:
         return self.data_dir / "jobs" / job_id
+
+    def remove_job(self, job_id: str) -> None:
+        """Forget a job that is not running, and remove its folder with what it made."""
+        self.store.request_cancel(job_id)
+        self.store.delete(job_id)
+        folder = self.job_dir(job_id)
+        clear_folder(folder, keep_log=False)
+        if folder.is_dir():
+            folder.rmdir()
 
 
 def studio_state(request: Request) -> StudioState:

@@ -113,7 +113,7 @@ def run_effects_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) ->
 
     spec = job["spec"]
     effects = [registry.create(e["name"], **(e.get("params") or {})) for e in spec["effects"]]
-    preview = spec.get("preview") or {}
+    preview = spec.get("preview") or spec.get("range") or {}
     output = job_dir / spec["output_name"]
     total_hint = None
     try:
@@ -128,8 +128,8 @@ def run_effects_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) ->
         spec["input_path"],
         output,
         warmed(effects, spec["input_path"], preview.get("start")),
-        start=preview.get("start"),
-        end=preview.get("end"),
+        start=preview.get("start_exact", preview.get("start")),
+        end=preview.get("end_exact", preview.get("end")),
         codec=spec.get("codec"),
         crf=spec.get("crf"),
         audio=spec.get("audio", True),
@@ -286,11 +286,31 @@ def _cancellable(report, cancel: threading.Event):
     return callback
 
 
+def run_compare_job(job: dict, job_dir: Path, watch: _Watch, store: JobStore) -> dict:
+    """The before/after comparison of a finished job as a video (moviola.studio.compare)."""
+    from moviola.studio.compare import export_comparison
+
+    started = time.monotonic()
+
+    def report(frames: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - report.last >= 0.4 or frames == total:  # type: ignore[attr-defined]
+            report.last = now  # type: ignore[attr-defined]
+            store.progress(job["id"], _progress(frames, total, started, "frames", "total", "fps"))
+
+    report.last = 0.0  # type: ignore[attr-defined]
+    spec = job["spec"]
+    result = export_comparison(spec, job_dir / spec["output_name"], report, watch.cancel)
+    size = (job_dir / result["output"]).stat().st_size
+    return {**result, "size_bytes": size, "seconds": round(time.monotonic() - started, 3)}
+
+
 KINDS = {
     "effects": run_effects_job,
     "shots": run_shots_job,
     "transcript": run_transcript_job,
     "score": run_score_job,
+    "compare": run_compare_job,
 }
 
 

@@ -121,6 +121,10 @@ def public_job(job: dict) -> dict:
     a number JSON cannot hold (a job stored by an older version) is shown as null."""
     spec = dict(job["spec"] or {}) if isinstance(job["spec"], dict) else {}
     spec.pop("input_path", None)
+    spec.pop("before_path", None)
+    for key in ("preview", "range"):  # the exact times the worker runs are not shown
+        if isinstance(spec.get(key), dict):
+            spec[key] = {k: v for k, v in spec[key].items() if not k.endswith("_exact")}
     effects = [
         {"name": e.get("name"), "params": e.get("shown") or e.get("params") or {}}
         for e in spec.get("effects") or []

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from moviola.studio import editing, score, specs
+from moviola.studio import compare, editing, score, specs
 from moviola.studio.jobs import clear_folder
 from moviola.studio.routes.common import (
     JPEG_CACHE,
@@ -39,6 +39,10 @@ async def jobs_create(request: Request) -> Response:
     state = studio_state(request)
     data = await json_body(request)
     kind = data.get("kind", "effects")
+    if kind == "compare":
+        job = state.store.create("compare", *_comparison(state, data))
+        state.runner.wake()
+        return JSONResponse(public_job(job), status_code=201)
     input_path = state.roots.resolve(str(data.get("input", "")))
     if not input_path.is_file():
         raise ApiError("the input must be a file", 400)
@@ -68,6 +72,19 @@ async def jobs_create(request: Request) -> Response:
     job = state.store.create(kind, spec, title=title)
     state.runner.wake()
     return JSONResponse(public_job(job), status_code=201)
+
+
+def _comparison(state, data: dict) -> tuple[dict, str]:
+    """(spec, title) of a before/after video of a finished effects job (``"job": ID``)."""
+    source = state.store.get(str(data.get("job") or ""))
+    if source is None or source["kind"] != "effects":
+        raise ApiError("choose a finished effects job to compare", 404)
+    after = result_path(state, source)
+    if after is None:
+        raise ApiError(f"the job is {source['status']}: it has no result to compare", 409)
+    after_id = state.roots.media_id(after) or ""
+    spec = compare.comparison_spec(data, source, after, after_id)
+    return spec, compare.comparison_title(spec, source["title"])
 
 
 def _duration(path: Path) -> float | None:
@@ -113,12 +130,7 @@ async def job_delete(request: Request) -> Response:
     job = job_of(request)
     if job["status"] not in FINISHED and job["status"] != "queued":
         raise ApiError("cancel the job first", 409)
-    state.store.request_cancel(job["id"])
-    state.store.delete(job["id"])
-    folder = state.job_dir(job["id"])
-    clear_folder(folder, keep_log=False)
-    if folder.is_dir():
-        folder.rmdir()
+    state.remove_job(job["id"])
     return JSONResponse({"deleted": job["id"]})
 
 
