@@ -26,20 +26,7 @@ def studio(tmp_path_factory):
     media = base / "media"
     media.mkdir()
     synth.make_clip(media / "clip.mp4", width=160, height=120, duration=1.5, flashes=())
-    # a clip with one cut at frame 20: two different synthetic pictures, joined
-    import av
-
-    out = av.open(str(media / "cut.mp4"), "w")
-    stream = out.add_stream("libx264", rate=Fraction(25))
-    stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
-    for i in range(40):
-        image = synth.picture(120, 160, i, 0.0) if i < 20 else synth.picture(120, 160, 0, 0.9)
-        if i >= 20:
-            image = (255 - image).astype(np.uint8)
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[..., :3]), format="rgb24")
-        out.mux(stream.encode(frame))
-    out.mux(stream.encode(None))
-    out.close()
+    make_cut_clip(media / "cut.mp4")
     import cv2
 
     cv2.imwrite(str(media / "face.png"), synth.picture(64, 64, 0, 0.0)[..., ::-1])
@@ -49,6 +36,24 @@ def studio(tmp_path_factory):
         )
         server.media_dir = media
         yield server
+
+
+def make_cut_clip(path) -> None:
+    """40 frames at 25 fps, one cut at frame 20 (two different synthetic pictures)."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=Fraction(25))
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for i in range(40):
+            image = synth.picture(120, 160, i, 0.0)[..., :3]
+            if i >= 20:
+                image = 255 - synth.picture(120, 160, 0, 0.9)[..., :3]
+            frame = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(image, np.uint8), format="rgb24"
+            )
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
 
 
 def _done(studio, body) -> dict:

@@ -16,6 +16,10 @@ const state = {
   tab: "effects",
 };
 
+// What the other scripts (player.js, assets.js, presets.js) add: called when a clip is chosen
+// (id, probe), when a job changes (job, before) and for a job's extra buttons (job -> [nodes]).
+const hooks = { select: [], job: [], actions: [] };
+
 const $ = (sel, root = document) => root.querySelector(sel);
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -121,26 +125,12 @@ async function loadMedia() {
   const data = await api("/api/media");
   state.media = data.files;
   state.roots = data.roots;
-  renderMedia();
+  if (window.assets) await assets.refresh();
   refreshFilePickers();
 }
 
-function renderMedia() {
-  const list = $("#media-list");
-  const filter = $("#media-filter").value.trim().toLowerCase();
-  list.replaceChildren();
-  for (const root of state.roots || []) {
-    const files = state.media.filter(f => f.root === root.id && (!filter || f.name.toLowerCase().includes(filter)));
-    list.append(el("li", { class: "root" }, root.label + (files.length ? "" : " (empty)")));
-    for (const f of files) {
-      const item = el("li", {
-        class: f.id === state.selected ? "selected" : "", dataset: { id: f.id }, title: f.id,
-        onclick: () => selectMedia(f.id),
-      }, el("span", { class: "name", text: f.name }), el("span", { class: "meta", text: fmtBytes(f.size) }));
-      list.append(item);
-    }
-  }
-}
+// The list is the asset library (assets.js): thumbnails, sort, filter, lineage, delete.
+function renderMedia() { if (window.assets) assets.render(); }
 
 async function selectMedia(id) {
   state.selected = id;
@@ -161,9 +151,11 @@ async function selectMedia(id) {
     state.probe = info;
     renderProbe(info);
     if (window.music) music.onSelect(info);
+    for (const hook of hooks.select) hook(id, info);
   } catch (e) {
     $("#probe-body").replaceChildren(el("p", { class: "error", text: e.message }));
     if (window.music) music.onSelect(null);
+    for (const hook of hooks.select) hook(id, null);
   }
   updateRunButtons();
 }
@@ -263,6 +255,7 @@ function upsertJob(job) {
   state.jobs.set(job.id, job);
   renderJobs();
   if (job.kind === "score" && window.music) music.onJob(job);  // the music panel follows its jobs
+  for (const hook of hooks.job) hook(job, before);
   if (job.status === "done" && (!before || before.status !== "done") && state.mine.has(job.id)) {
     state.mine.delete(job.id);
     if (job.kind === "effects") openResult(job.id);
@@ -351,6 +344,7 @@ function renderJobs() {
     if (job.status === "done" && job.kind === "score" && window.music) actions.append(...music.jobActions(job));
     if (job.status === "done" && job.kind === "shots")
       actions.append(el("button", { class: "small", "data-action": "open", onclick: () => { setTab("editing"); openShots(job.id); }, text: "Show shots" }));
+    for (const hook of hooks.actions) actions.append(...hook(job));
     if (job.status !== "running")
       actions.append(el("button", { class: "small", "data-action": "delete", onclick: () => deleteJob(job.id), text: "Delete" }));
     return el("li", { class: `job ${job.status}${state.openJob === job.id ? " active" : ""}`, dataset: { id: job.id, status: job.status } },
@@ -572,7 +566,6 @@ function wire() {
   drop.addEventListener("dragover", e => { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
   drop.addEventListener("drop", e => { e.preventDefault(); drop.classList.remove("over"); upload(e.dataTransfer.files[0]); });
-  $("#media-filter").addEventListener("input", renderMedia);
   $("#media-refresh").addEventListener("click", () => loadMedia().catch(e => showBanner(e.message)));
   $("#effect-select").addEventListener("change", describeSelected);
   $("#effect-add").addEventListener("click", () => addEffectCard($("#effect-select").value));

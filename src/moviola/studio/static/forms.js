@@ -397,13 +397,19 @@ async function startJob(preview) {
   const crf = $("#out-crf");
   if (crf.validity.badInput || !crf.checkValidity()) { outError("quality (CRF) is a whole number from 0 to 63, or empty for auto"); return; }
   if (crf.value !== "") body.crf = Number(crf.value);
-  if (preview) {
+  // The player's in/out points, when set, are the range: exact frame times.
+  const span = window.player ? player.range() : null;
+  if (span && !preview) body.range = { start: span.start, end: span.end };
+  const length = $("#preview-length");
+  if (span && preview) {
+    if (length.validity.badInput || !length.checkValidity()) { previewError("a preview lasts from 0.2 to 30 seconds"); return; }
+    body.preview = player.previewRange(Number(length.value) || 2);
+  } else if (preview) {
     // The start may be seconds or a timecode (HH:MM:SS.mmm); the server reads both.
     const start = $("#preview-start").value.trim() || "0";
     const at = parseClock(start);
     const duration = state.probe && state.probe.duration_seconds;
     if (Number.isNaN(at)) { previewError("the start is seconds or HH:MM:SS.mmm"); return; }
-    const length = $("#preview-length");
     if (length.validity.badInput || !length.checkValidity()) { previewError("a preview lasts from 0.2 to 30 seconds"); return; }
     if (duration != null && at >= duration) { previewError(`starts past the end of the clip (${duration.toFixed(2)} s)`); return; }
     body.preview = { start, length: Number($("#preview-length").value) || 2 };
