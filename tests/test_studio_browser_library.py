@@ -10,6 +10,7 @@ Set MOVIOLA_STUDIO_SCREENSHOTS=DIR to keep the screenshots (see test_studio_brow
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,7 @@ pytest.importorskip("playwright.sync_api", reason="the Python package playwright
 
 import test_studio_browser_forms as forms  # noqa: E402
 from studio_server import Studio  # noqa: E402
-from test_studio_browser import CHROMIUM, _shot, browser  # noqa: E402, F401
+from test_studio_browser import CHROMIUM, SHOTS, _shot, browser  # noqa: E402, F401
 from test_studio_library_api import make_cut_clip  # noqa: E402
 
 from moviola.media import probe  # noqa: E402
@@ -26,6 +27,13 @@ from moviola.studio.store import JobStore  # noqa: E402
 
 page, media, _add, _open = forms.page, forms.media, forms._add, forms._open
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium")
+
+
+def _part(page, selector: str, name: str) -> None:
+    """A screenshot of one part of the page (kept with MOVIOLA_STUDIO_SCREENSHOTS=DIR)."""
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.locator(selector).screenshot(path=str(Path(SHOTS) / name))
 
 
 def _frame(page) -> int:
@@ -75,6 +83,7 @@ def test_player_steps_exact_frames_and_in_out_become_the_range(tmp_path, page, m
         page.mouse.click(box["x"] + box["width"] * 15.5 / 45, box["y"] + 5)
         assert _frame(page) == 15
         _shot(page, "player-timeline.png")
+        _part(page, "#player", "part-player.png")
 
         _add(page, "resize").locator("[data-param='width']").fill("80")
         page.click("#run-full")
@@ -129,6 +138,7 @@ def test_timeline_shows_shots_and_the_transcript(tmp_path, page, media):
         page.locator(".tl-word").nth(1).click()
         assert _frame(page) == 21  # 0.85 s at 25 fps
         _shot(page, "player-shots-transcript.png")
+        _part(page, "#player", "part-timeline.png")
         assert not page.noise, page.noise
 
 
@@ -169,6 +179,7 @@ def test_asset_library_sort_filter_lineage_reuse_and_delete(tmp_path, page, medi
         lineage.wait_for()
         assert "made by resize · width 96 on clip.mp4 from" in lineage.inner_text()
         _shot(page, "assets-lineage.png")
+        _part(page, ".media-panel", "part-assets.png")
         # the result is the next job's footage; its lineage goes back to the clip
         page.fill(".effect-card [data-param='width']", "64")
         page.click("#run-full")
@@ -202,6 +213,7 @@ def test_presets_save_load_export_import(tmp_path, page, media):
         exported = json.loads(download.value.path().read_text())
         assert [e["name"] for e in exported["effects"]] == ["resize", "fps"]
         _shot(page, "presets.png")
+        _part(page, "#presets", "part-presets.png")
 
         page.set_input_files(
             "#preset-import",
@@ -244,6 +256,7 @@ def test_comparison_exported_as_a_video(tmp_path, page, media):
         page.click("#cmp-export")
         page.wait_for_selector("#cmp-export-download", timeout=120_000)
         _shot(page, "compare-export.png")
+        _part(page, "#result", "part-compare-export.png")
         with page.expect_download() as download:
             page.click("#cmp-export-download")
         info = probe(download.value.path())

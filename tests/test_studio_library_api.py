@@ -150,7 +150,10 @@ def test_assets_results_lineage_and_delete(studio):
     assert lineage[1]["from"] == [clip]
 
     # deleting: never a media folder's file, whatever the id; uploads and results
-    for refused in (clip, "uploads/../media/clip.mp4", f"{studio.root}/../data/studio.db"):
+    outside = studio.data / "uploads" / "link.mp4"
+    outside.symlink_to(studio.media_dir / "clip.mp4")  # leads out of the studio's folders
+    log = f"results/{first['id']}/worker.log"
+    for refused in (clip, "uploads/../media/clip.mp4", "uploads/link.mp4", log, "results/x"):
         status, _, body = studio.request("DELETE", f"/api/assets/item?id={refused}")
         assert status in (403, 404) and b"Traceback" not in body, (refused, body)
     assert (studio.media_dir / "clip.mp4").is_file()

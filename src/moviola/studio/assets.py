@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from moviola.errors import MoviolaError
-from moviola.studio.paths import PathRefused
+from moviola.studio.paths import MEDIA_EXTENSIONS, PathRefused
 from moviola.studio.state import StudioState
 from moviola.studio.store import FINISHED
 
@@ -142,6 +142,9 @@ def delete(state: StudioState, media_id: str) -> dict:
     path = state.roots.resolve(media_id)  # confined to its root, symlinks followed
     if not path.is_file():
         raise PathRefused(f"no such file: {media_id}", missing=True)
+    name = str(media_id).rsplit("/", 1)[-1]
+    if name.startswith(".") or path.suffix.lower() not in MEDIA_EXTENSIONS:
+        raise PathRefused(f"not an asset: {media_id}")
     job_id = _job_of(media_id)
     if job_id is None:
         path.unlink()
