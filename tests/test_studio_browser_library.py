@@ -104,6 +104,11 @@ def test_player_steps_exact_frames_and_in_out_become_the_range(tmp_path, page, m
         assert preview["spec"]["preview"]["start"] == pytest.approx(9 * 1001 / 30000)
         page.click("#player-clear")
         assert page.inner_text("#player-range") == "whole clip"
+        page.click(f"li.job[data-id='{job['id']}'] [data-action='edit']")  # its range comes back
+        page.wait_for_function(
+            "() => document.querySelector('#player-range').textContent.startsWith('in 9 ')"
+        )
+        assert "12 frames" in page.inner_text("#player-range")
         assert not page.noise, page.noise
 
 

@@ -482,6 +482,7 @@ async function editJob(job) {
     state.restoring = false;
   }
   if (state.tab !== "effects") setTab("effects");
+  if (window.player && spec.input) player.setRangeSeconds(spec.input, spec.range || null);
   if (spec.input && spec.input !== state.selected && state.media.some(f => f.id === spec.input)) await selectMedia(spec.input);
   saveState();
   $("#chain").scrollIntoView({ block: "start" });

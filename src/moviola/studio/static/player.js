@@ -35,6 +35,7 @@ window.player = (() => {
       const saved = JSON.parse(localStorage.getItem(savedKey()) || "null");
       if (saved && saved.id === id) Object.assign(P, { inF: saved.inF, outF: saved.outF });
     } catch (e) { /* nothing remembered */ }
+    if (pending && pending.id === id) applyPending();
     P.video = !line.still && canPlay(id);
     box.classList.remove("hidden");
     $("#player-video").classList.toggle("hidden", !P.video);
@@ -130,6 +131,20 @@ window.player = (() => {
   function setOut() { P.outF = P.frame; if (P.inF !== null && P.inF > P.outF) P.inF = null; remember(); drawRange(); }
   function clear() { P.inF = P.outF = null; remember(); drawRange(); }
 
+  // "Edit and run again": a job's range (seconds) as in/out points of its clip (null: none).
+  let pending = null;
+  function setRangeSeconds(id, span) {
+    pending = { id, span };
+    if (P.id === id && P.line) { applyPending(); drawRange(); }
+  }
+  function applyPending() {
+    const span = pending.span;
+    pending = null;
+    P.inF = span ? clamp(Math.round(span.start * P.num / P.den)) : null;
+    P.outF = span ? Math.max(P.inF, clamp(Math.round(span.end * P.num / P.den) - 1)) : null;
+    remember();
+  }
+
   // The in/out range as the server takes it (exact times), or null for the whole clip.
   function range() {
     if (!P.id || (P.inF === null && P.outF === null) || $("#player").classList.contains("hidden")) return null;
@@ -190,5 +205,5 @@ window.player = (() => {
   }
 
   wire();
-  return { range, previewRange, show, frame: () => P.frame };
+  return { range, previewRange, setRangeSeconds, show, frame: () => P.frame };
 })();
