@@ -271,3 +271,45 @@ def test_comparison_exported_as_a_video(tmp_path, page, media):
             page.locator(f"li.job[data-id='{compare['id']}'] [data-action='download']").count() == 1
         )
         assert not page.noise, page.noise
+
+
+def test_projects_group_footage_and_jobs_and_a_batch_runs_the_chain(tmp_path, page, media):
+    with Studio(tmp_path / "data", [media]) as server:
+        root = _open(page, server, clip=None)
+        page.fill("#project-name", "Teaser")
+        page.click("#project-create")
+        page.wait_for_function("() => document.querySelector('#project-select').value === 'Teaser'")
+        page.wait_for_selector("#media-list li.root")  # an empty project: nothing listed
+        page.check("#project-all")  # pick footage from everything
+        for name in ("clip.mp4", "other.mp4"):
+            page.check(f"#media-list li[data-id='{root}/{name}'] input.pick")
+        assert page.inner_text("#batch-count") == "2 selected:"
+        page.click("#batch-add")
+        page.uncheck("#project-all")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#media-list li.asset').length === 2"
+        )
+        page.check(f"#media-list li[data-id='{root}/clip.mp4'] input.pick")
+        page.check(f"#media-list li[data-id='{root}/other.mp4'] input.pick")
+        _add(page, "resize").locator("[data-param='width']").fill("64")
+        page.click("#batch-run")
+        page.wait_for_selector("li.job[data-status='done'] >> nth=1", timeout=120_000)
+        titles = page.locator("li.job .jtitle").all_inner_texts()
+        assert sorted(titles) == ["resize · width 64 on clip.mp4", "resize · width 64 on other.mp4"]
+        page.wait_for_function(
+            "() => document.querySelectorAll('#media-list li.asset').length === 4"
+        )
+        _part(page, ".media-panel", "part-projects.png")
+        # a job outside the project is not listed while it is chosen
+        outside = {
+            "input": f"{root}/clip.mp4",
+            "effects": [{"name": "resize", "params": {"width": 32}}],
+        }
+        server.wait_job(server.json("POST", "/api/jobs", outside, expect=201)["id"])
+        page.reload()  # the chosen project is remembered
+        page.wait_for_selector("body[data-ready='1']")
+        assert page.input_value("#project-select") == "Teaser"
+        page.wait_for_function("() => document.querySelectorAll('li.job').length === 2")
+        page.select_option("#project-select", "")
+        page.wait_for_function("() => document.querySelectorAll('li.job').length === 3")
+        assert not page.noise, page.noise

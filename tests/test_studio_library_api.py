@@ -246,3 +246,54 @@ def _wav() -> bytes:
         w.setframerate(16000)
         w.writeframes((np.sin(np.arange(8000) / 5) * 8000).astype("<i2").tobytes())
     return buffer.getvalue()
+
+
+def test_batch_and_projects(studio):
+    clip, other = f"{studio.root}/clip.mp4", f"{studio.root}/cut.mp4"
+    studio.json("POST", "/api/projects", {"name": "Teaser"}, expect=201)
+    assert (
+        "already" in studio.json("POST", "/api/projects", {"name": "Teaser"}, expect=400)["error"]
+    )
+    chain = [{"name": "resize", "params": {"width": 64}}]
+    body = {"inputs": [clip, other], "effects": chain, "project": "Teaser"}
+    made = studio.json("POST", "/api/batch", body, expect=201)
+    jobs = [studio.wait_job(j["id"]) for j in made["jobs"]]
+    assert [j["status"] for j in jobs] == ["done", "done"]
+    assert [j["spec"]["input"] for j in jobs] == [clip, other]
+    assert {j["spec"]["batch"] for j in jobs} == {made["batch"]}
+    # one bad input refuses the whole batch, naming it; nothing is queued
+    before = len(studio.json("GET", "/api/jobs")["jobs"])
+    bad = {**body, "inputs": [clip, f"{studio.root}/face.png", "uploads/none.mp4"]}
+    status, _, data = studio.request("POST", "/api/batch", bad)
+    assert status == 404 and "none.mp4" in json.loads(data)["error"]
+    long = {**body, "inputs": [clip], "preview": {"start": 9, "length": 1}}
+    assert "past the end" in studio.json("POST", "/api/batch", long, expect=400)["error"]
+    assert len(studio.json("GET", "/api/jobs")["jobs"]) == before
+
+    # a project groups assets, jobs and exports: the library shows only them
+    studio.json("POST", "/api/projects/Teaser/add", {"assets": [f"{studio.root}/face.png"]})
+    compare = {"kind": "compare", "job": jobs[0]["id"], "project": "Teaser"}
+    export = studio.wait_job(studio.json("POST", "/api/jobs", compare, expect=201)["id"])
+    project = studio.json("GET", "/api/projects")["projects"][0]
+    assert project["jobs"] == [jobs[0]["id"], jobs[1]["id"], export["id"]]
+    shown = {a["id"] for a in studio.json("GET", "/api/assets?project=Teaser")["assets"]}
+    results = {f"results/{j['id']}/{j['result']['output']}" for j in (*jobs, export)}
+    assert shown == {f"{studio.root}/face.png", *results}
+    status, _, _ = studio.request(
+        "POST",
+        "/api/upload?name=t.wav&project=Teaser",
+        _wav(),
+        headers={"Content-Type": "audio/wav"},
+    )
+    assert status == 201
+    assert "uploads/t.wav" in studio.json("GET", "/api/projects")["projects"][0]["assets"]
+    studio.json("POST", "/api/projects/Teaser/remove", {"assets": [f"{studio.root}/face.png"]})
+    outside = {"assets": ["uploads/../../etc/passwd"]}
+    assert studio.request("POST", "/api/projects/Teaser/add", outside)[0] == 403
+    assert (
+        "no project"
+        in studio.json("POST", "/api/jobs", {**compare, "project": "X"}, expect=400)["error"]
+    )
+    studio.json("DELETE", "/api/projects/Teaser")
+    assert studio.json("GET", "/api/projects")["projects"] == []
+    assert studio.json("GET", f"/api/jobs/{export['id']}")["status"] == "done"  # jobs stay

@@ -61,17 +61,26 @@ def _made_by(state: StudioState, job: dict | None) -> dict | None:
     }
 
 
-def library(state: StudioState, sort: str = "date", kind: str = "", text: str = "") -> list[dict]:
+def library(
+    state: StudioState, sort: str = "date", kind: str = "", text: str = "", project: str = ""
+) -> list[dict]:
     """Every asset: ``{"id", "name", "kind" (clip, photo, audio), "origin" (upload, media,
     result), "size", "mtime", "deletable", "made_by"}``, sorted by ``sort`` (date: newest
     first; name; kind, then name) and kept when of ``kind`` (empty: any) and when ``text``
-    (case ignored) is in its name or the title of the job that made it."""
+    (case ignored) is in its name or the title of the job that made it; with ``project``, only
+    the project's assets and the results of its jobs."""
     if sort not in SORTS:
         raise MoviolaError(f"sort by {', '.join(SORTS)}")
     if kind and kind not in KINDS:
         raise MoviolaError(f"kind is one of {', '.join(KINDS)}")
     jobs = {j["id"]: j for j in state.store.list(limit=5000)}
     needle = str(text or "").strip().casefold()
+    grouped = None
+    if project:
+        from moviola.studio import projects
+
+        chosen = projects.get(state, project)
+        grouped = (set(chosen["assets"]), set(chosen["jobs"]))
     out = []
     for item in state.roots.listing(limit=5000):
         job_id = _job_of(item["id"])
@@ -86,6 +95,8 @@ def library(state: StudioState, sort: str = "date", kind: str = "", text: str = 
         }
         asset["deletable"] = asset["origin"] != "media"
         if kind and asset["kind"] != kind:
+            continue
+        if grouped is not None and item["id"] not in grouped[0] and job_id not in grouped[1]:
             continue
         title = (job or {}).get("title") or ""
         if needle and needle not in item["name"].casefold() and needle not in title.casefold():

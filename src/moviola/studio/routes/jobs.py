@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from moviola.studio import compare, editing, score, specs
+from moviola.studio import compare, editing, projects, score, specs
 from moviola.studio.jobs import clear_folder
 from moviola.studio.routes.common import (
     JPEG_CACHE,
@@ -39,8 +39,10 @@ async def jobs_create(request: Request) -> Response:
     state = studio_state(request)
     data = await json_body(request)
     kind = data.get("kind", "effects")
+    project = projects.checked_project(state, data.get("project"))
     if kind == "compare":
         job = state.store.create("compare", *_comparison(state, data))
+        projects.add_job(state, project, job["id"])
         state.runner.wake()
         return JSONResponse(public_job(job), status_code=201)
     input_path = state.roots.resolve(str(data.get("input", "")))
@@ -70,6 +72,7 @@ async def jobs_create(request: Request) -> Response:
     else:
         raise ApiError(f"unknown job kind {kind!r}")
     job = state.store.create(kind, spec, title=title)
+    projects.add_job(state, project, job["id"])
     state.runner.wake()
     return JSONResponse(public_job(job), status_code=201)
 

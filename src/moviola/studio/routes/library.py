@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from moviola.studio import assets, presets, timeline
+from moviola.studio import assets, presets, projects, timeline
 from moviola.studio.routes.common import ApiError, json_body, public_job
 from moviola.studio.state import studio_state
 
@@ -36,7 +36,12 @@ async def asset_list(request: Request) -> Response:
     state = studio_state(request)
     q = request.query_params
     found = await run_in_threadpool(
-        assets.library, state, q.get("sort", "date"), q.get("kind", ""), q.get("q", "")
+        assets.library,
+        state,
+        q.get("sort", "date"),
+        q.get("kind", ""),
+        q.get("q", ""),
+        q.get("project", ""),
     )
     return JSONResponse({"assets": found, "roots": state.roots.describe()})
 
@@ -91,6 +96,51 @@ async def preset_import(request: Request) -> Response:
     return JSONResponse(saved, status_code=201)
 
 
+async def project_list(request: Request) -> Response:
+    state = studio_state(request)
+    return JSONResponse({"projects": await run_in_threadpool(projects.list_projects, state)})
+
+
+async def project_create(request: Request) -> Response:
+    state = studio_state(request)
+    name = (await json_body(request)).get("name")
+    return JSONResponse(projects.create(state, name), status_code=201)
+
+
+async def project_delete(request: Request) -> Response:
+    projects.delete(studio_state(request), request.path_params["name"])
+    return JSONResponse({"deleted": request.path_params["name"]})
+
+
+async def project_change(request: Request) -> Response:
+    state = studio_state(request)
+    data = await json_body(request)
+    remove = request.path_params["action"] == "remove"
+    name = request.path_params["name"]
+    changed = await run_in_threadpool(
+        lambda: projects.change(
+            state, name, assets=data.get("assets"), jobs=data.get("jobs"), remove=remove
+        )
+    )
+    return JSONResponse(changed)
+
+
+async def batch_create(request: Request) -> Response:
+    """One effects job per chosen asset, the same chain and options, all checked first."""
+    from moviola.studio.routes.jobs import _duration
+
+    state = studio_state(request)
+    data = await json_body(request)
+    project = projects.checked_project(state, data.get("project"))
+    made = await run_in_threadpool(projects.batch_specs, state, data, _duration)
+    jobs = [state.store.create("effects", spec, title=title) for _, spec, title in made]
+    for job in jobs:
+        projects.add_job(state, project, job["id"])
+    state.runner.wake()
+    batch = made[0][1]["batch"]
+    return JSONResponse({"batch": batch, "jobs": [public_job(j) for j in jobs]}, status_code=201)
+
+
 ROUTES = [
     Route("/api/timeline", clip_timeline),
     Route("/api/timeline/shots", timeline_shots, methods=["POST"]),
@@ -102,4 +152,9 @@ ROUTES = [
     Route("/api/presets/import", preset_import, methods=["POST"]),
     Route("/api/presets/{name:str}", preset_delete, methods=["DELETE"]),
     Route("/api/presets/{name:str}/export", preset_export),
+    Route("/api/projects", project_list, methods=["GET"]),
+    Route("/api/projects", project_create, methods=["POST"]),
+    Route("/api/projects/{name:str}", project_delete, methods=["DELETE"]),
+    Route("/api/projects/{name:str}/{action:str}", project_change, methods=["POST"]),
+    Route("/api/batch", batch_create, methods=["POST"]),
 ]

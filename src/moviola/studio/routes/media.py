@@ -12,6 +12,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from moviola.errors import MoviolaError
+from moviola.studio import projects
 from moviola.studio.paths import (
     AUDIO_EXTENSIONS,
     MEDIA_EXTENSIONS,
@@ -101,6 +102,7 @@ async def upload(request: Request) -> Response:
     state = studio_state(request)
     config = state.config
     name, ext = _upload_name(request)
+    project = projects.checked_project(state, request.query_params.get("project"))
     too_large = f"file too large: the limit is {config.max_upload_mb:g} MB"
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > config.max_upload_bytes:
@@ -125,6 +127,8 @@ async def upload(request: Request) -> Response:
         if part.exists():
             part.unlink()
     media_id = state.roots.media_id(target)
+    if project and media_id:
+        projects.change(state, project, assets=[media_id])
     return JSONResponse(
         {
             "id": media_id,

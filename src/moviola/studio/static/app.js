@@ -18,7 +18,8 @@ const state = {
 
 // What the other scripts (player.js, assets.js, presets.js) add: called when a clip is chosen
 // (id, probe), when a job changes (job, before) and for a job's extra buttons (job -> [nodes]).
-const hooks = { select: [], job: [], actions: [] };
+// showJob: whether a job is listed (job -> bool; a project shows its own).
+const hooks = { select: [], job: [], actions: [], showJob: [] };
 
 const $ = (sel, root = document) => root.querySelector(sel);
 function el(tag, attrs = {}, ...children) {
@@ -196,7 +197,8 @@ function upload(file) {
   $(".upload-label").textContent = `uploading ${file.name}…`;
   fill.style.width = "0";
   const xhr = new XMLHttpRequest();
-  xhr.open("POST", "/api/upload?name=" + encodeURIComponent(file.name));
+  const project = window.projects ? projects.current() : "";
+  xhr.open("POST", "/api/upload?name=" + encodeURIComponent(file.name) + (project ? "&project=" + encodeURIComponent(project) : ""));
   xhr.upload.onprogress = e => { if (e.lengthComputable) fill.style.width = (100 * e.loaded / e.total) + "%"; };
   xhr.onload = async () => {
     $(".drop-text").classList.remove("hidden");
@@ -322,7 +324,7 @@ function showHealth() {
 function renderJobs() {
   showHealth();
   const list = $("#jobs");
-  const jobs = [...state.jobs.values()].sort((a, b) => b.created - a.created);
+  const jobs = [...state.jobs.values()].filter(j => hooks.showJob.every(f => f(j))).sort((a, b) => b.created - a.created);
   list.replaceChildren(...jobs.map(job => {
     const p = job.progress || {};
     const frac = job.status === "done" ? 1 : barFraction(job);
@@ -523,6 +525,7 @@ async function start() {
   wire();
   await loadHealth();
   try {
+    if (window.projects) await projects.restore();  // the library and job list follow it
     await Promise.all([loadEffects(), loadMedia(), loadJobs()]);
     await restoreState();
   } catch (e) {

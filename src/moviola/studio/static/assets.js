@@ -10,7 +10,8 @@ window.assets = (() => {
   const ORIGIN = { upload: "upload", media: "media folder", result: "result" };
 
   async function refresh() {
-    const query = new URLSearchParams({ sort: $("#asset-sort").value, kind: $("#asset-kind").value, q: $("#media-filter").value.trim() });
+    const project = window.projects ? projects.filter() : "";
+    const query = new URLSearchParams({ sort: $("#asset-sort").value, kind: $("#asset-kind").value, q: $("#media-filter").value.trim(), project });
     try {
       list = (await api(`/api/assets?${query}`)).assets;
     } catch (e) { showBanner(e.message); return; }
@@ -27,7 +28,7 @@ window.assets = (() => {
     const items = list.map(a => el("li", {
       class: `asset ${a.kind}${a.id === state.selected ? " selected" : ""}`, dataset: { id: a.id, kind: a.kind, origin: a.origin }, title: a.id,
       onclick: () => selectMedia(a.id),
-    }, thumb(a),
+    }, window.projects ? projects.pickBox(a) : null, thumb(a),
     el("span", { class: "asset-text" },
       el("span", { class: "name", text: a.name.split("/").pop() }),
       el("span", { class: "meta", text: [a.kind, fmtBytes(a.size), a.origin === "result" ? "result" : null].filter(Boolean).join(" · ") }))));
@@ -92,6 +93,7 @@ window.assets = (() => {
   let exportJob = null;
   async function exportComparison() {
     const body = { kind: "compare", job: state.openJob, mode: $("#cmp-export-mode").value, position: Number($("#cmp-split").value) / 100 };
+    if (window.projects && projects.current()) body.project = projects.current();
     try {
       const job = await api("/api/jobs", { method: "POST", json: body });
       exportJob = job.id;

@@ -394,6 +394,7 @@ async function startJob(preview) {
   const effects = chainValues();
   if (!effects) return;
   const body = { input: state.selected, effects, format: $("#out-format").value, audio: $("#out-audio").checked };
+  if (window.projects && projects.current()) body.project = projects.current();
   const crf = $("#out-crf");
   if (crf.validity.badInput || !crf.checkValidity()) { outError("quality (CRF) is a whole number from 0 to 63, or empty for auto"); return; }
   if (crf.value !== "") body.crf = Number(crf.value);
