@@ -190,6 +190,8 @@ def test_asset_library_sort_filter_lineage_reuse_and_delete(tmp_path, page, medi
         page.click("#run-full")
         second = _wait_done(server, "resize · width 64")
         assert second["spec"]["input"] == result
+        page.wait_for_selector(f"li.job.active[data-id='{second['id']}']")  # its result opened
+        page.click("#result-close")
 
         page.on("dialog", lambda dialog: dialog.accept())
         page.click(f"#media-list li[data-id='{result}']")

@@ -537,4 +537,7 @@ async function start() {
   document.body.dataset.ready = "1";
 }
 
-start();
+// Once every script has run (music.js, player.js, assets.js... add to the page): a slow script
+// download must not let the page start without them.
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();
