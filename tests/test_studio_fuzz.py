@@ -67,6 +67,21 @@ ROUTES = [
     ("GET", "/api/editing"),
     ("POST", "/api/editing/search"),
     ("POST", "/api/events"),  # its GET is an endless stream: checked once, below
+    ("GET", "/api/timeline"),
+    ("POST", "/api/timeline/shots"),
+    ("GET", "/api/assets"),
+    ("GET", "/api/assets/item"),
+    ("DELETE", "/api/assets/item"),
+    ("GET", "/api/presets"),
+    ("POST", "/api/presets"),
+    ("POST", "/api/presets/import"),
+    ("DELETE", "/api/presets/{any}"),
+    ("GET", "/api/presets/{any}/export"),
+    ("GET", "/api/projects"),
+    ("POST", "/api/projects"),
+    ("DELETE", "/api/projects/{any}"),
+    ("POST", "/api/projects/{any}/add"),
+    ("POST", "/api/batch"),
 ]
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
@@ -138,7 +153,7 @@ job_bodies = st.fixed_dictionaries(
         "effects": st.one_of(st.lists(effect_items, max_size=3), json_values),
     },
     optional={
-        "kind": st.sampled_from(["effects", "shots", "other", ""]),
+        "kind": st.sampled_from(["effects", "shots", "compare", "other", ""]),
         "format": st.one_of(st.sampled_from(["mp4", "mkv", "gif", "exe", ""]), texts),
         "crf": st.one_of(numbers, texts),
         "audio": scalars,
@@ -151,6 +166,14 @@ job_bodies = st.fixed_dictionaries(
         ),
         "method": scalars,
         "describe": scalars,
+        "range": st.one_of(
+            st.fixed_dictionaries({}, optional={"start": scalars, "end": scalars}), json_values
+        ),
+        "job": texts,
+        "mode": scalars,
+        "position": scalars,
+        "project": scalars,
+        "inputs": st.one_of(st.lists(st.sampled_from(MEDIA_IDS) | texts, max_size=3), scalars),
     },
 )
 raw_bodies = st.one_of(
@@ -178,8 +201,14 @@ bodies = st.one_of(
     raw_bodies,
 )
 # What each route that reads a body is most often sent: something shaped like its requests.
-SHAPED = {"/api/jobs": job_bodies, "/api/editing/search": search_bodies}
-QUERY_KEYS = ["id", "t", "w", "side", "name", "inline", "format", "token", "x"]
+SHAPED = {
+    "/api/jobs": job_bodies,
+    "/api/batch": job_bodies,
+    "/api/presets": job_bodies.map(lambda b: {"name": b.get("format"), **b}),
+    "/api/editing/search": search_bodies,
+}
+QUERY_KEYS = ["id", "t", "w", "side", "name", "inline", "format", "token", "x", "sort", "kind"]
+QUERY_KEYS += ["q", "project"]
 queries = st.dictionaries(st.sampled_from(QUERY_KEYS), texts, max_size=4)
 header_values = st.text(
     alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40

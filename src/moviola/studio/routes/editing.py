@@ -28,13 +28,19 @@ async def editing_search(request: Request) -> Response:
     query = str(data.get("query") or "").strip()
     if not query:
         raise ApiError("type something to search for")
+    filters = data.get("filters") or {}
+    if not isinstance(filters, dict):
+        raise ApiError("filters must be an object of name: value")
+    limit = data.get("limit") or 20
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 500:
+        raise ApiError("limit must be a whole number from 1 to 500")
     results = await run_in_threadpool(
         editing.search,
         query,
         state.data_dir,
         state.roots,
-        int(data.get("limit") or 20),
-        {k: v for k, v in (data.get("filters") or {}).items() if v not in (None, "")},
+        limit,
+        {k: v for k, v in filters.items() if v not in (None, "")},
     )
     for row in results:
         row["match"] = float(row.get("score") or 0.0) >= editing.MATCH_THRESHOLD
