@@ -6,6 +6,7 @@ it is kept; a bad file is refused with one plain line."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ FORMAT = "moviola-preset"
 MAX_NAME = 60
 MAX_FILE = 256 * 1024
 MAX_PRESETS = 500
+_LOCK = threading.Lock()  # one change at a time (the server's threads share the file)
 
 
 def _path(data_dir: Path) -> Path:
@@ -81,12 +83,13 @@ def save(state: StudioState, name: Any, effects: Any) -> dict:
     """Keep ``effects`` as the preset ``name`` (replacing one of that name)."""
     name = check_name(name)
     chain = _checked(state, effects)
-    presets = _read(state.data_dir)
-    if name not in presets and len(presets) >= MAX_PRESETS:
-        raise MoviolaError(f"at most {MAX_PRESETS} presets: delete some first")
-    preset = {"name": name, "effects": chain, "saved": time.time()}
-    presets[name] = preset
-    _write(state.data_dir, presets)
+    with _LOCK:
+        presets = _read(state.data_dir)
+        if name not in presets and len(presets) >= MAX_PRESETS:
+            raise MoviolaError(f"at most {MAX_PRESETS} presets: delete some first")
+        preset = {"name": name, "effects": chain, "saved": time.time()}
+        presets[name] = preset
+        _write(state.data_dir, presets)
     return preset
 
 
@@ -98,10 +101,11 @@ def get(data_dir: Path, name: str) -> dict:
 
 
 def delete(data_dir: Path, name: str) -> None:
-    presets = _read(data_dir)
-    if presets.pop(name, None) is None:
-        raise MoviolaError(f"no preset named {name!r}")
-    _write(data_dir, presets)
+    with _LOCK:
+        presets = _read(data_dir)
+        if presets.pop(name, None) is None:
+            raise MoviolaError(f"no preset named {name!r}")
+        _write(data_dir, presets)
 
 
 def file_stem(name: str) -> str:

@@ -196,7 +196,7 @@ window.player = (() => {
     line.addEventListener("pointerup", () => { dragging = false; });
     video().addEventListener("ended", pause);
     document.addEventListener("keydown", e => {
-      if (!P.id || $("#player").classList.contains("hidden") || e.target.closest("input, select, textarea, button") || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (!P.id || $("#player").classList.contains("hidden") || $("#view-effects").classList.contains("hidden") || e.target.closest("input, select, textarea, button") || e.ctrlKey || e.metaKey || e.altKey) return;
       const keys = { " ": () => (P.playing ? pause() : play()), ArrowLeft: () => step(-1), ArrowRight: () => step(1), i: setIn, o: setOut };
       if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
     });
