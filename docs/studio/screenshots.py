@@ -3,7 +3,8 @@
     .venv/bin/python docs/studio/screenshots.py   # needs samples/ (make samples) and chromium
 
 Starts a studio on samples/ (and a three-shot edit made from them), runs a cartoon preview on
-vtest.avi and finds the shots of the edit, and saves main.jpg, result.jpg and editing.jpg here.
+vtest.avi and finds the shots of the edit, and saves main.jpg, result.jpg, editing.jpg and
+player.jpg (the edit in the player, its shots on the timeline, an in/out range) here.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def main() -> None:
                 ".textContent)",
                 timeout=60_000,
             )
+            page.evaluate("() => window.scrollTo(0, 0)")  # the run button scrolled the page
             page.screenshot(path=str(HERE / "main.jpg"), quality=80)
             page.wait_for_selector("li.job[data-status='done']", timeout=300_000)
             page.wait_for_function(
@@ -85,8 +87,20 @@ def main() -> None:
                 "() => [...document.querySelectorAll('.shot img')].every(i => i.naturalWidth)"
             )
             page.screenshot(path=str(HERE / "editing.jpg"), full_page=True, quality=80)
+            # the player on the edit: its three shots (found above) and an in/out range
+            page.click("#tab-effects")
+            page.click("li[data-id='edits/three-shots.mp4']")
+            page.wait_for_selector(".tl-shot >> nth=2")
+            for frame, key in ((50, "i"), (100, "o")):
+                page.evaluate("n => player.show(n)", frame)
+                page.locator("#timeline").focus()
+                page.keyboard.press(key)
+            page.evaluate("() => player.show(70)")
+            page.wait_for_timeout(800)
+            page.locator("#player").screenshot(path=str(HERE / "player.jpg"), quality=80)
             browser.close()
-    print("wrote", ", ".join(str(HERE / n) for n in ("main.jpg", "result.jpg", "editing.jpg")))
+    names = ("main.jpg", "result.jpg", "editing.jpg", "player.jpg")
+    print("wrote", ", ".join(str(HERE / n) for n in names))
 
 
 if __name__ == "__main__":

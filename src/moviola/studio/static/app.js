@@ -95,6 +95,7 @@ function mediaUrl(kind, id, extra = "") {
 // -- tabs ----------------------------------------------------------------------------------
 function setTab(name) {
   state.tab = name;
+  document.body.dataset.tab = name;
   document.querySelectorAll(".tab").forEach(t => t.classList.toggle("active", t.dataset.tab === name));
   $("#view-effects").classList.toggle("hidden", name !== "effects");
   $("#view-editing").classList.toggle("hidden", name !== "editing");

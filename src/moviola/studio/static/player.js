@@ -24,7 +24,7 @@ window.player = (() => {
     pause();
     const box = $("#player");
     const file = id && state.media.find(f => f.id === id);
-    const hide = () => { box.classList.add("hidden"); video().removeAttribute("src"); video().load(); };
+    const hide = () => { box.classList.add("hidden"); $("#probe").classList.remove("with-player"); video().removeAttribute("src"); video().load(); };
     if (!id || !info || !info.video || !info.video.length || (file && file.audio)) { hide(); return; }
     let line;
     try { line = await api(`/api/timeline?id=${encodeURIComponent(id)}`); } catch (e) { hide(); return; }
@@ -38,6 +38,7 @@ window.player = (() => {
     if (pending && pending.id === id) applyPending();
     P.video = !line.still && canPlay(id);
     box.classList.remove("hidden");
+    $("#probe").classList.add("with-player");  // on the effects view: no second picture
     $("#player-video").classList.toggle("hidden", !P.video);
     $("#player-still").classList.toggle("hidden", P.video);
     $("#player-play").disabled = !P.video;
