@@ -9,7 +9,7 @@ whose times fall in the span, so that chunks laid end to end give the frames of 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -100,8 +100,9 @@ def plan(path: str | Path, *, seconds: float = 10.0, start=None, end=None) -> li
     return [Chunk(i, a, b) for i, (a, b) in enumerate(zip(bounds, ends, strict=True))]
 
 
-def context(effects: list[Effect]) -> tuple[int, int, bool]:
-    """(frames before, frames after, exact) that chunk edges need for ``effects``."""
+def context(effects: Sequence[Effect] | Sequence[type[Effect]]) -> tuple[int, int, bool]:
+    """(frames before, frames after, exact) that chunk edges need for ``effects`` (instances,
+    or their classes: what they declare)."""
     before, after, exact = 0, 0, True
     for effect in effects:
         need = effect.context_frames

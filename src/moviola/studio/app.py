@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from moviola.errors import MoviolaError
 from moviola.studio.config import StudioConfig, check_config, is_loopback
 from moviola.studio.guard import Guard
-from moviola.studio.routes import common, editing, jobs, library, media, music, site
+from moviola.studio.routes import common, editing, jobs, library, media, music, pick, site
 from moviola.studio.state import StudioState
 
 __all__ = ["Guard", "StudioConfig", "check_config", "create_app", "is_loopback"]
@@ -40,6 +40,7 @@ def create_app(config: StudioConfig) -> Guard:
             *editing.ROUTES,
             *music.ROUTES,
             *library.ROUTES,
+            *pick.ROUTES,
         ],
         lifespan=lifespan,
         exception_handlers={

@@ -10,7 +10,7 @@ chunked engines use: :func:`moviola.engines.chunks.context`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -39,7 +39,7 @@ class WarmedUp(Effect):
 
     def configure(self, info: StreamInfo) -> StreamInfo:
         out = self.chain.configure(info)
-        begin = max(Fraction(0), Fraction(self.start) - (self.frames + Fraction(1, 2)) / info.rate)
+        begin = warmup_begin(self.start, self.frames, info.rate)
         if begin >= Fraction(self.start):
             return out
         with VideoReader(self.source, start=begin, end=self.start) as reader:
@@ -74,12 +74,26 @@ class WarmedUp(Effect):
         return " + ".join(repr(e) for e in self.effects)
 
 
+def warmup_frames(effects: Sequence[Effect] | Sequence[type[Effect]]) -> int:
+    """How many frames before a preview's start go through ``effects`` (instances or their
+    classes) first: 0 for a chain that changes timing or keeps no state across frames."""
+    classes = [e if isinstance(e, type) else type(e) for e in effects]
+    if any(c.timing != "same" for c in classes):
+        return 0
+    return max(0, context(classes)[0])
+
+
+def warmup_begin(start: float | Fraction, frames: int, rate: Fraction) -> Fraction:
+    """Where the reading starts for a preview from ``start`` with ``frames`` warm-up frames at
+    ``rate``: half a frame more, so that exactly ``frames`` frames lie before ``start``."""
+    return max(Fraction(0), Fraction(start) - (frames + Fraction(1, 2)) / rate)
+
+
 def warmed(effects: list[Effect], source: str | Path, start: float | None) -> list[Effect]:
     """``effects`` as one WarmedUp effect when a preview from ``start`` (> 0) needs warm-up
     frames; else ``effects`` unchanged."""
-    if not start or any(type(e).timing != "same" for e in effects):
+    before = warmup_frames(effects) if start else 0
+    if not start or before <= 0:
         return effects
-    before, _after, _exact = context(effects)
-    if before <= 0:
-        return effects
-    return [WarmedUp(effects, source, start, before)]
+    warm: list[Effect] = [WarmedUp(effects, source, start, before)]
+    return warm
