@@ -19,7 +19,7 @@ const state = {
 // What the other scripts (player.js, assets.js, presets.js) add: called when a clip is chosen
 // (id, probe), when a job changes (job, before) and for a job's extra buttons (job -> [nodes]).
 // showJob: whether a job is listed (job -> bool; a project shows its own).
-const hooks = { select: [], job: [], actions: [], showJob: [] };
+const hooks = { select: [], job: [], actions: [], showJob: [], frame: [] };
 
 const $ = (sel, root = document) => root.querySelector(sel);
 function el(tag, attrs = {}, ...children) {

@@ -65,6 +65,7 @@ window.player = (() => {
     $("#player-time").dataset.frame = n;
     $("#tl-head").style.left = `${100 * (n + 0.5) / P.frames}%`;
     drawRange();
+    for (const hook of hooks.frame || []) hook(n);
   }
 
   function drawRange() {
@@ -206,5 +207,5 @@ window.player = (() => {
   }
 
   wire();
-  return { range, previewRange, setRangeSeconds, show, frame: () => P.frame };
+  return { range, previewRange, setRangeSeconds, show, frame: () => P.frame, exact, pause };
 })();
