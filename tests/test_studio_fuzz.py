@@ -82,6 +82,7 @@ ROUTES = [
     ("DELETE", "/api/projects/{any}"),
     ("POST", "/api/projects/{any}/add"),
     ("POST", "/api/batch"),
+    ("POST", "/api/pick"),
 ]
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
 
@@ -200,12 +201,30 @@ bodies = st.one_of(
     json_values.map(lambda b: json.dumps(b).encode()),
     raw_bodies,
 )
+pick_bodies = st.fixed_dictionaries(
+    {
+        "id": st.one_of(st.just("media/short.mp4"), st.sampled_from(MEDIA_IDS), texts),
+        "effect": st.one_of(st.sampled_from(["matte", "faceswap", "puppet", "resize"]), scalars),
+    },
+    optional={
+        "time": st.one_of(numbers, texts, scalars),
+        "start": st.one_of(numbers, texts, scalars),
+        "end": scalars,
+        "x": st.one_of(numbers, scalars),
+        "y": st.one_of(numbers, scalars),
+        "chain": st.one_of(
+            st.lists(st.sampled_from(["matte", "faceswap", "resize"]) | texts), json_values
+        ),
+        "max_faces": scalars,
+    },
+)
 # What each route that reads a body is most often sent: something shaped like its requests.
 SHAPED = {
     "/api/jobs": job_bodies,
     "/api/batch": job_bodies,
     "/api/presets": job_bodies.map(lambda b: {"name": b.get("format"), **b}),
     "/api/editing/search": search_bodies,
+    "/api/pick": pick_bodies,
 }
 QUERY_KEYS = ["id", "t", "w", "side", "name", "inline", "format", "token", "x", "sort", "kind"]
 QUERY_KEYS += ["q", "project"]

@@ -154,6 +154,8 @@ window.pick = (() => {
     if (!on) return;
     if (shown && shown.frame !== n) { clearLayer(); draw(); }
     clearTimeout(timer);
+    const entry = chosen();
+    if (!entry || entry.name === "matte") return;  // its point has one frame: a click goes back there
     timer = setTimeout(() => { if (on && player.frame() === n) ask(null, null); }, 350);
   }
 
