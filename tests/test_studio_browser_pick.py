@@ -64,12 +64,16 @@ def test_pick_a_face_then_a_matte_subject(tmp_path, page):
         # faceswap and matte in the chain: the select beside the button chooses
         _add(page, "matte")
         page.wait_for_selector("#pick-effect:not(.hidden)")
-        page.click(
-            ".effect-card[data-effect=faceswap] button[title=remove]"
-        )  # matte alone, an in point at frame 70:
-        page.evaluate("player.show(70)")  # its point belongs on frame 22 (48 warm-up frames)
-        page.click("#player-in")
+        # matte alone: a whole run starts at frame 0, and the player goes there
+        page.click(".effect-card[data-effect=faceswap] button[title=remove]")
         page.wait_for_selector("#pick-effect.hidden", state="attached")
+        page.wait_for_function(
+            "() => document.querySelector('#pick-note').textContent.includes('frame 0 (')"
+        )
+        assert _frame(page) == 0
+        # an in point at frame 70: matte's point belongs on frame 22 (48 warm-up frames)
+        page.evaluate("player.show(70)")
+        page.click("#player-in")
         page.wait_for_function(
             "() => document.querySelector('#player-time').dataset.frame === '22'"
         )

@@ -167,7 +167,17 @@ window.pick = (() => {
     hooks.frame.push(frameChanged);
     hooks.select.push(() => toggle(false));
     // the chain changed (a card added, removed or moved): the select follows it
-    new MutationObserver(() => { fillEffects(); if (on && !pickable().length) toggle(false); }).observe($("#chain"), { childList: true });
+    new MutationObserver(() => {
+      fillEffects();
+      if (on && !pickable().length) toggle(false);
+      else if (on) { clearLayer(); draw(); ask(null, null); }
+    }).observe($("#chain"), { childList: true });
+    // a new in/out range moves the frame a run starts from (and with it matte's frame)
+    const again = () => { if (on) { clearLayer(); draw(); ask(null, null); } };
+    for (const sel of ["#player-in", "#player-out", "#player-clear"]) $(sel).addEventListener("click", again);
+    document.addEventListener("keydown", e => {
+      if ((e.key === "i" || e.key === "o") && !e.target.closest("input, select, textarea")) setTimeout(again, 0);
+    });
   }
 
   wire();
