@@ -15,8 +15,18 @@ plain vs softmax-smoothed style loss, flicker, and a contact sheet.
   loss (all relative, see moviola.generate.train_style.loss); and a look:
   docs/stylize/train_style_compare.png (a frame, the softmax model's output, the plain one's).
 - Flicker: warping error (vision/flicker.py, 8-bit levels, along the input's flow where it is
-  consistent) of starry-night on 24 frames of Megamind.avi (one shot, the camera moving, 480x352)
-  per frame, and with the stylize smoother (`--smooth 0.5`, `0.8`); the input's own for scale.
+  consistent) of every built-in style on the first 20 frames of the three clips of the vintage
+  table (bench/stylize.py's VINTAGE_CLIPS: vtest 384x288, tree 320x240, Megamind 360x264 from
+  frame 12), per frame and with the stylize smoother (`--smooth 0.5`); night-cafe trained without
+  the temporal term (bench/out/train_style/night-cafe-t0.onnx, same seed and steps); patch
+  synthesis from starry_night.jpg (what `--style IMAGE` runs) and the input's own, same frames.
+- Gatys: the slow reference. For each built-in style and 3 frames (one per clip, short side 160),
+  the picture itself optimised against the same loss the networks were trained on (softmax style
+  loss x4 + content + total variation x0.5, EfficientNet-Lite0; Adam on the pixels' logits, 0.05,
+  200 steps, starting from the frame), beside the network's output: both losses and the time.
+- Reproduction: night-cafe retrained by the same command (bench/out/train_style/
+  night-cafe-again.onnx) against the shipped file: mean absolute difference of their outputs on
+  the sheet's frames, 8-bit levels.
 - Sheet: docs/stylize/train_style_sheet.png, each style on a frame of each sample clip.
 """
 
@@ -35,9 +45,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, write_section  # noqa: E402
+from stylize import STYLE_PHOTO, VINTAGE_CLIPS, decode, drive, smoothed  # noqa: E402
 
+from moviola.effects import stylize as st  # noqa: E402
 from moviola.effects.stylize.builtin import BUILTIN_STYLES, builtin_path  # noqa: E402
-from moviola.effects.stylize.filters import Smoother  # noqa: E402
 from moviola.media.still import read_rgb  # noqa: E402
 from moviola.models.image_model import ImageModel  # noqa: E402
 from moviola.vision.flicker import warping_error  # noqa: E402
@@ -47,6 +58,14 @@ SAMPLES = ROOT / "samples"
 OUT = ROOT / "bench" / "out" / "train_style"
 DOCS = ROOT / "docs" / "stylize"
 CLIPS = (("vtest.avi", 40), ("Megamind.avi", 100), ("tree.avi", 30))
+PAINTINGS = ROOT / "build" / "paintings"  # scripts/style-paintings
+STYLE_IMAGES = {
+    "starry-night": STYLE_PHOTO,
+    "night-cafe": PAINTINGS / "night_cafe.png",
+    "cafe-terrace": PAINTINGS / "cafe_terrace.png",
+    "church-auvers": PAINTINGS / "church_auvers.png",
+    "pere-tanguy": PAINTINGS / "pere_tanguy.png",
+}
 
 
 def frames(name: str, count: int, start: int = 0, step: int = 1) -> list[np.ndarray]:
@@ -148,21 +167,94 @@ def bench_compare(rows: list[str]) -> None:
         _save(DOCS / "train_style_compare.png", sheet, 960)
 
 
+def _styles() -> dict[str, Path]:
+    """Every built-in style's file, and night-cafe trained without the temporal term."""
+    found = {n: p for n in BUILTIN_STYLES if (p := builtin_path(n)) is not None}
+    if (OUT / "night-cafe-t0.onnx").is_file():
+        found["night-cafe, no temporal term"] = OUT / "night-cafe-t0.onnx"
+    return found
+
+
 def bench_flicker(rows: list[str]) -> None:
-    path = builtin_path("starry-night")
-    assert path is not None
-    model = ImageModel.open(path, "auto", 0, what="bench")
-    images = [
-        cv2.resize(f, (480, 352), interpolation=cv2.INTER_AREA)
-        for f in frames("Megamind.avi", 24, 12)
+    clips = []
+    for _name, file, start, size in VINTAGE_CLIPS:
+        images = decode(SAMPLES / file, 20, start)
+        clips.append([cv2.resize(i, size, interpolation=cv2.INTER_AREA) for i in images])
+    cells = {"the input itself": [warping_error(c, c) for c in clips]}
+    for name, path in _styles().items():
+        model = ImageModel.open(path, "auto", 0, what=name)
+        per = [[model(i) for i in c] for c in clips]
+        cells[f"{name}, per frame"] = [warping_error(c, o) for c, o in zip(clips, per, strict=True)]
+        cells[f"{name}, `--smooth 0.5`"] = [
+            warping_error(c, smoothed(c, o, 0.5)) for c, o in zip(clips, per, strict=True)
+        ]
+    patch = [drive(st.Stylize(style=str(STYLE_PHOTO)), c)[0] for c in clips]
+    cells["patch synthesis (`--style starry_night.jpg`)"] = [
+        warping_error(c, o) for c, o in zip(clips, patch, strict=True)
     ]
-    per = [model(i) for i in images]
-    rows.append(f"| the input itself | {warping_error(images, images):.2f} |")
-    rows.append(f"| per frame | {warping_error(images, per):.2f} |")
-    for amount in (0.5, 0.8):
-        smoother = Smoother(amount)
-        smoothed = [smoother(i, o) for i, o in zip(images, per, strict=True)]
-        rows.append(f"| smoothed (`--smooth {amount}`) | {warping_error(images, smoothed):.2f} |")
+    for label, values in cells.items():
+        rows.append(f"| {label} | " + " | ".join(f"{v:.2f}" for v in values) + " |")
+
+
+def bench_gatys(rows: list[str], steps: int = 200) -> None:
+    import torch
+
+    from moviola.generate.train_style import style_tensor
+    from moviola.generate.train_style.loss import StyleLoss
+    from moviola.models.efficientnet_lite import efficientnet_lite0
+
+    torch.set_num_threads(2)
+    net = efficientnet_lite0()
+    tests = [resize_short(frames(n, 1, s)[0], 160) for n, s in CLIPS]
+    for name in BUILTIN_STYLES:
+        path, image = builtin_path(name), STYLE_IMAGES.get(name)
+        if path is None or image is None or not image.is_file():
+            rows.append(f"| {name} | (style image missing: scripts/style-paintings) | | | | | |")
+            continue
+        loss = StyleLoss(net, torch.from_numpy(style_tensor(read_rgb(image), 160)))
+        model = ImageModel.open(path, "auto", 0, what=name)
+        sums, t_net, t_opt = np.zeros(4), 0.0, 0.0
+        for rgb in tests:
+            x = torch.from_numpy(rgb.transpose(2, 0, 1)[None] / np.float32(255))
+            t = time.perf_counter()
+            out = model(rgb)
+            t_net += time.perf_counter() - t
+            y = torch.from_numpy(out.transpose(2, 0, 1)[None] / np.float32(255))
+            with torch.no_grad():
+                ours = loss(y, x)
+            t = time.perf_counter()
+            logit = torch.logit(x.clamp(1e-3, 1 - 1e-3)).clone().requires_grad_(True)
+            opt = torch.optim.Adam([logit], lr=0.05)
+            for _ in range(steps):
+                terms = loss(torch.sigmoid(logit), x)
+                opt.zero_grad()
+                terms["total"].backward()
+                opt.step()
+            with torch.no_grad():
+                ref = loss(torch.sigmoid(logit), x)
+            t_opt += time.perf_counter() - t
+            sums += [float(ours["style"]), float(ours["content"]), float(ref["style"]), 0.0]
+            sums[3] += float(ref["content"])
+        m, n = sums / len(tests), len(tests)
+        rows.append(
+            f"| {name} | {m[0]:.3f} | {m[1]:.3f} | {t_net / n:.2f} | {m[2]:.3f} | {m[3]:.3f} "
+            f"| {t_opt / n:.0f} |"
+        )
+
+
+def bench_repro(rows: list[str]) -> None:
+    shipped, again = builtin_path("night-cafe"), OUT / "night-cafe-again.onnx"
+    if shipped is None or not again.is_file():
+        rows.append("| night-cafe | (not measured: no second run) | |")
+        return
+    shots = [
+        cv2.resize(frames(n, 1, s)[0], (240, 180), interpolation=cv2.INTER_AREA) for n, s in CLIPS
+    ]
+    a = ImageModel.open(shipped, "auto", 0, what="shipped")
+    b = ImageModel.open(again, "auto", 0, what="again")
+    diff = np.mean([np.abs(a(s).astype(float) - b(s).astype(float)).mean() for s in shots])
+    change = np.mean([np.abs(a(s).astype(float) - s.astype(float)).mean() for s in shots])
+    rows.append(f"| night-cafe | {diff:.2f} | {change:.1f} |")
 
 
 def _save(path: Path, rgb: np.ndarray, width: int) -> None:
@@ -193,7 +285,7 @@ def bench_sheet() -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", type=Path)
-    ap.add_argument("--parts", default="train,speed,compare,flicker,sheet")
+    ap.add_argument("--parts", default="train,speed,compare,flicker,gatys,repro,sheet")
     args = ap.parse_args()
     parts = set(args.parts.split(","))
     load = os.getloadavg()[0]
@@ -201,6 +293,8 @@ def main() -> None:
     speed_rows: list[str] = []
     compare_rows: list[str] = []
     flicker_rows: list[str] = []
+    gatys_rows: list[str] = []
+    repro_rows: list[str] = []
     if "train" in parts:
         bench_train(train_rows)
     if "speed" in parts:
@@ -209,10 +303,15 @@ def main() -> None:
         bench_compare(compare_rows)
     if "flicker" in parts:
         bench_flicker(flicker_rows)
+    if "gatys" in parts:
+        bench_gatys(gatys_rows)
+    if "repro" in parts:
+        bench_repro(repro_rows)
     if "sheet" in parts:
         bench_sheet()
     lines = [
-        "## Trained styles, measured: training, speed, plain vs softmax loss, flicker",
+        "## Trained styles, measured: training, speed, plain vs softmax loss, flicker, "
+        "the Gatys reference, reproduction",
         "",
         f"`.venv/bin/python {CMD}` on this 2-core machine (load average {load:.1f} at the "
         f"start), {time.strftime('%Y-%m-%d')}. See the script's docstring for the method.",
@@ -237,11 +336,29 @@ def main() -> None:
         "|---|---|---|---|---|",
         *compare_rows,
         "",
-        "Flicker (warping error, 8-bit levels) of starry-night on 24 frames of Megamind.avi:",
+        "Flicker (warping error along the input's flow, 8-bit levels; lower is steadier) on "
+        "the first 20 frames of each clip (Megamind from frame 12):",
         "",
-        "| output | warping error |",
-        "|---|---|",
+        "| output | vtest 384x288 | tree 320x240 | Megamind 360x264 |",
+        "|---|---|---|---|",
         *flicker_rows,
+        "",
+        "Against Gatys-style optimisation (the slow reference: the picture itself optimised for "
+        "200 Adam steps against the training loss), mean over a frame of each clip at short "
+        "side 160 (relative losses; lower is closer):",
+        "",
+        "| style | network: style loss | network: content loss | network: s / frame "
+        "| optimisation: style loss | optimisation: content loss | optimisation: s / frame |",
+        "|---|---|---|---|---|---|---|",
+        *gatys_rows,
+        "",
+        "Reproduction: the style retrained by the same command against the shipped file, mean "
+        "absolute difference of their outputs on the sheet's 3 frames (8-bit levels), beside how "
+        "far the style moves a frame from the input:",
+        "",
+        "| style | retrained vs shipped | shipped vs input |",
+        "|---|---|---|",
+        *repro_rows,
     ]
     section = "\n".join(lines) + "\n"
     print(section)

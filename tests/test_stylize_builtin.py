@@ -63,3 +63,15 @@ def test_a_built_in_style_changes_the_picture_and_is_deterministic(name):
     assert change > 8, change  # a look, not the identity
     model = ImageModel.open(builtin_path(name) or Path(), "auto", 0, what=name)
     assert np.array_equal(model(rgb), first[0])
+
+
+def test_the_built_in_styles_are_different_looks():
+    rgb = _photo()
+    outputs = {
+        name: ImageModel.open(builtin_path(name) or Path(), "auto", 0, what=name)(rgb).astype(int)
+        for name in BUILTIN_STYLES
+    }
+    names = sorted(outputs)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert np.abs(outputs[a] - outputs[b]).mean() > 8, (a, b)
