@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from moviola.errors import MoviolaError
-from moviola.media.atomic import write_text
 from moviola.studio.paths import PathRefused, sanitize_filename
+from moviola.studio.records import read_records, write_records
 from moviola.studio.state import StudioState
 
 FILE = "presets.json"
@@ -24,23 +24,12 @@ MAX_PRESETS = 500
 _LOCK = threading.Lock()  # one change at a time (the server's threads share the file)
 
 
-def _path(data_dir: Path) -> Path:
-    return Path(data_dir) / FILE
-
-
 def _read(data_dir: Path) -> dict[str, dict]:
-    try:
-        data = json.loads(_path(data_dir).read_text())
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
-        raise MoviolaError(f"the presets file {FILE} in the data folder is unreadable") from None
-    presets = data.get("presets") if isinstance(data, dict) else None
-    return presets if isinstance(presets, dict) else {}
+    return read_records(data_dir, FILE, "presets")
 
 
 def _write(data_dir: Path, presets: dict[str, dict]) -> None:
-    write_text(_path(data_dir), json.dumps({"presets": presets}, indent=1))
+    write_records(data_dir, FILE, "presets", presets)
 
 
 def load_all(data_dir: Path) -> list[dict]:

@@ -4,7 +4,6 @@ over several assets, one job each, all checked before any is queued."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -12,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from moviola.errors import MoviolaError
-from moviola.media.atomic import write_text
 from moviola.studio.paths import AUDIO_EXTENSIONS, PathRefused
+from moviola.studio.records import read_records, write_records
 from moviola.studio.state import StudioState
 
 FILE = "projects.json"
@@ -22,23 +21,12 @@ MAX_BATCH = 50
 _LOCK = threading.Lock()  # one change at a time (the server's threads share the file)
 
 
-def _path(data_dir: Path) -> Path:
-    return Path(data_dir) / FILE
-
-
 def _read(data_dir: Path) -> dict[str, dict]:
-    try:
-        data = json.loads(_path(data_dir).read_text())
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
-        raise MoviolaError(f"the projects file {FILE} in the data folder is unreadable") from None
-    projects = data.get("projects") if isinstance(data, dict) else None
-    return projects if isinstance(projects, dict) else {}
+    return read_records(data_dir, FILE, "projects")
 
 
 def _write(data_dir: Path, projects: dict[str, dict]) -> None:
-    write_text(_path(data_dir), json.dumps({"projects": projects}, indent=1))
+    write_records(data_dir, FILE, "projects", projects)
 
 
 def check_name(name: Any) -> str:
